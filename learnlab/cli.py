@@ -1,0 +1,86 @@
+"""The ``learnlab`` command: thin commands over the library (heavy imports inside each command)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    help="learnlab: the learning platform's schema, flows, DuckDB mirror and analytics.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+state = {"debug": False}
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
+    state["debug"] = debug
+
+
+def _db(timestamp_format: Optional[str] = None):
+    from learnlab.db.engine import connect
+
+    return connect(timestamp_format=timestamp_format) if timestamp_format else connect()
+
+
+@app.command()
+def migrate(revision: str = typer.Option("head", help="Alembic revision to migrate to.")) -> None:
+    """Create or upgrade the configured database's schema (SQLite file or Turso replica, then push)."""
+    from learnlab.migrate import upgrade
+
+    with _db() as db:
+        report = upgrade(db, revision)
+        how = " (adopted a Prisma-migrated database)" if report.adopted else ""
+        typer.echo(f"{db.settings.describe()}: {report.before or 'empty'} -> {report.after}{how}")
+
+
+@app.command()
+def health() -> None:
+    """Check the configured database answers (``SELECT 1``); exit 1 when it does not."""
+    from learnlab.db.engine import check_database_health
+
+    result = check_database_health()
+    line = f"{result['status']} at {result['timestamp'].isoformat()}"
+    if result["status"] != "healthy":
+        typer.echo(f"{line}: {result['error']}", err=True)
+        raise typer.Exit(1)
+    typer.echo(line)
+
+
+@app.command()
+def sync() -> None:
+    """Push local writes of the Turso replica, then pull the remote's changes."""
+    with _db() as db:
+        if db.replica is None:
+            typer.echo(f"{db.settings.describe()} is not a replica: nothing to sync")
+            return
+        report = db.replica.sync()
+        typer.echo(f"pulled {report.bytes_received} bytes in {report.seconds:.2f}s (changed: {report.changed})")
+
+
+def main() -> None:
+    from learnlab.errors import LearnlabError
+
+    try:
+        app(standalone_mode=False)
+    except LearnlabError as exc:
+        if state["debug"]:
+            raise
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

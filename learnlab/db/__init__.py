@@ -1,0 +1,1 @@
+"""Database access: value encoding (Prisma's forms), SQLAlchemy types, engines, Turso sync."""

@@ -1,0 +1,105 @@
+"""Read a SQLite database's schema as plain data (tables, columns, indexes, foreign keys).
+
+Used to prove learnlab's schema is Prisma's, and by the mirror to see schema drift.
+Works on any DB-API connection speaking SQLite's PRAGMAs (sqlite3, pyturso, libsql).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+INTERNAL_TABLES = ("sqlite_", "_prisma_migrations", "alembic_version", "_litestream", "libsql_", "turso_")
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a SQL identifier (SQLite and DuckDB alike): ``User`` -> ``"User"``."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    notnull: bool
+    default: str | None
+    pk: int
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    table: str
+    references: tuple[str, ...]
+    on_update: str
+    on_delete: str
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+
+
+@dataclass
+class TableInfo:
+    name: str
+    columns: list[Column] = field(default_factory=list)
+    indexes: list[IndexInfo] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def primary_key(self) -> list[str]:
+        return [c.name for c in sorted(self.columns, key=lambda c: c.pk) if c.pk]
+
+
+def _rows(conn: Any, sql: str) -> list[tuple]:
+    cur = conn.execute(sql)
+    return [tuple(r) for r in cur.fetchall()]
+
+
+def table_names(conn: Any, *, include_internal: bool = False) -> list[str]:
+    names = [r[0] for r in _rows(conn, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    if include_internal:
+        return names
+    return [n for n in names if not n.startswith(INTERNAL_TABLES)]
+
+
+def describe_table(conn: Any, name: str) -> TableInfo:
+    q = quote_identifier(name)
+    info = TableInfo(name)
+    for _cid, cname, ctype, notnull, dflt, pk in _rows(conn, f"PRAGMA table_info({q})"):
+        info.columns.append(Column(cname, (ctype or "").upper(), bool(notnull), dflt, int(pk)))
+    fks: dict[int, list[tuple]] = {}
+    for row in _rows(conn, f"PRAGMA foreign_key_list({q})"):
+        fks.setdefault(row[0], []).append(row)
+    for rows in fks.values():
+        rows.sort(key=lambda r: r[1])
+        info.foreign_keys.append(
+            ForeignKey(
+                columns=tuple(r[3] for r in rows),
+                table=rows[0][2],
+                references=tuple(r[4] for r in rows),
+                on_update=rows[0][5],
+                on_delete=rows[0][6],
+            )
+        )
+    info.foreign_keys.sort(key=lambda f: f.columns)
+    for row in _rows(conn, f"PRAGMA index_list({q})"):
+        iname, unique, origin = row[1], bool(row[2]), row[3]
+        if origin == "pk":
+            continue
+        cols = tuple(r[2] for r in sorted(_rows(conn, f"PRAGMA index_info({quote_identifier(iname)})")))
+        info.indexes.append(IndexInfo(iname, cols, unique))
+    info.indexes.sort(key=lambda i: i.name)
+    return info
+
+
+def describe_schema(conn: Any, *, include_internal: bool = False) -> dict[str, TableInfo]:
+    """Every table of the database (learnlab's and Prisma's bookkeeping tables left out by default)."""
+    return {name: describe_table(conn, name) for name in table_names(conn, include_internal=include_internal)}

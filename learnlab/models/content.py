@@ -1,0 +1,32 @@
+"""Content management (``content.prisma``): Image, owned by exactly one user or team."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from learnlab.db.types import PrismaEnum
+from learnlab.models.base import Base, cuid_pk, fk, now_column, unique, updated_at
+from learnlab.models.enums import ImagePath
+
+
+class Image(Base):
+    __tablename__ = "Image"
+
+    id: Mapped[str] = cuid_pk()
+    fileKey: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    filePath: Mapped[ImagePath] = mapped_column(
+        PrismaEnum(ImagePath), nullable=False, default=ImagePath.users, server_default="users"
+    )
+    altText: Mapped[str | None] = mapped_column(sa.Text)
+    createdAt: Mapped[datetime] = now_column("createdAt")
+    updatedAt: Mapped[datetime] = updated_at()
+    userId: Mapped[str | None] = mapped_column(sa.Text, fk("User.id", "Image_userId_fkey", "CASCADE"))
+    teamId: Mapped[str | None] = mapped_column(sa.Text, fk("Team.id", "Image_teamId_fkey", "CASCADE"))
+
+    __table_args__ = (
+        unique("Image", "userId"),
+        unique("Image", "teamId"),
+    )
