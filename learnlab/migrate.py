@@ -145,6 +145,20 @@ def upgrade(db: Any, revision: str = "head", *, script_location: Path | None = N
     return MigrateReport(before, after, adopted)
 
 
+def downgrade(db: Any, revision: str, *, script_location: Path | None = None) -> MigrateReport:
+    """Take ``db`` back to ``revision`` (``base``: no tables but the bookkeeping ones)."""
+    from alembic import command
+
+    with db.engine.begin() as conn:
+        cfg = alembic_config(conn, script_location)
+        before = current_revision(conn)
+        command.downgrade(cfg, revision)
+        after = current_revision(conn)
+    if db.replica is not None:
+        db.replica.push()
+    return MigrateReport(before, after)
+
+
 def differences(db: Any) -> list[Any]:
     """What autogenerate would change to make the database match the models (empty = in step)."""
     from alembic.autogenerate import compare_metadata

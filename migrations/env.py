@@ -4,6 +4,7 @@ Prisma's and Alembic's bookkeeping tables are not part of the models, so autogen
 leaves them alone.
 """
 
+import sqlalchemy as sa
 from alembic import context
 
 from learnlab.migrate import include_object
@@ -24,9 +25,12 @@ def render_item(type_: str, obj, autogen_context):
         return "sa.BOOLEAN()"
     if isinstance(obj, t.PrismaEnum):
         return "sa.Text()"
-    if isinstance(obj, (t.PrismaJson, t.SQLType)):
+    if isinstance(obj, t.PrismaBytes):
+        return "sa.LargeBinary()"
+    declared = obj.impl if isinstance(obj, sa.types.TypeDecorator) else obj
+    if isinstance(declared, t.SQLType):
         autogen_context.imports.add("from learnlab.db.types import SQLType")
-        return f"SQLType({(obj.impl.name if isinstance(obj, t.PrismaJson) else obj.name)!r})"
+        return f"SQLType({declared.name!r})"
     return False
 
 

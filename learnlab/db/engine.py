@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from learnlab.config import Settings
+from learnlab.db import errors as db_errors
 from learnlab.db.encoding import utcnow
 from learnlab.db.turso import PullReport, TursoReplica
 from learnlab.db.types import TIMESTAMP_FORMAT_ATTR
@@ -70,6 +72,25 @@ class TursoLocalDialect(_ForeignDriverDialect):
         import turso
 
         return turso
+
+
+# pyturso 0.8's engine fails "UPDATE/DELETE ... WHERE "User".id = ?" on a table other tables
+# reference ("no such table: user": the foreign-key actions re-resolve the qualified name in
+# lower case). SQLAlchemy qualifies columns that way, so drop the target's own qualifier
+# when the statement has no subquery (where it could change what a name refers to).
+_DML_TARGET = re.compile(r'^\s*(?:UPDATE|DELETE FROM)\s+("(?:[^"]|"")+")', re.I)
+
+
+def _unqualify_dml(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool):
+    m = _DML_TARGET.match(statement)
+    if m and "select" not in statement.lower():
+        statement = statement.replace(m.group(1) + ".", "")
+    return statement, parameters
+
+
+def _turso_workarounds(engine: sa.Engine) -> sa.Engine:
+    event.listen(engine, "before_cursor_execute", _unqualify_dml, retval=True)
+    return engine
 
 
 registry.register("sqlite.libsql_experimental", __name__, "LibsqlDialect")
@@ -195,7 +216,8 @@ def _turso_engine(settings: Settings) -> tuple[sa.Engine, TursoReplica | None]:
             conn.execute("PRAGMA foreign_keys = ON")
             return conn
 
-        return sa.create_engine("sqlite+learnlab_turso://", creator=creator, poolclass=pool.QueuePool), None
+        engine = sa.create_engine("sqlite+learnlab_turso://", creator=creator, poolclass=pool.QueuePool)
+        return _turso_workarounds(engine), None
     replica = TursoReplica(path, settings.turso_url, settings.turso_auth_token)
     replica.connection()  # open (and bootstrap) now, so a bad URL fails here, clearly
     engine = sa.create_engine(
@@ -206,7 +228,7 @@ def _turso_engine(settings: Settings) -> tuple[sa.Engine, TursoReplica | None]:
         max_overflow=0,
         pool_timeout=300,
     )
-    return engine, replica
+    return _turso_workarounds(engine), replica
 
 
 def connect(settings: Settings | None = None, *, background_sync: bool = False, **overrides: Any) -> Database:
@@ -224,6 +246,7 @@ def connect(settings: Settings | None = None, *, background_sync: bool = False, 
     else:
         engine, replica = _turso_engine(settings)
     setattr(engine.dialect, TIMESTAMP_FORMAT_ATTR, settings.timestamp_format)
+    db_errors.install(engine)
     db = Database(settings, engine, replica)
     if replica is not None and background_sync:
         replica.start(settings.sync_interval)

@@ -6,6 +6,7 @@ Works on any DB-API connection speaking SQLite's PRAGMAs (sqlite3, pyturso, libs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,8 +64,31 @@ def _rows(conn: Any, sql: str) -> list[tuple]:
     return [tuple(r) for r in cur.fetchall()]
 
 
+_CREATE_NAME = re.compile(
+    r'^\s*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[\w$]+)',
+    re.I,
+)
+
+
+def _true_name(name: str, sql: str | None) -> str:
+    """The name as its CREATE statement spells it: pyturso stores ``sqlite_master.name`` lower-cased."""
+    m = _CREATE_NAME.match(sql or "")
+    if m:
+        spelled = m.group(1)
+        if spelled[0] in '"`[':
+            spelled = spelled[1:-1].replace('""', '"')
+        if spelled.lower() == name.lower():
+            return spelled
+    return name
+
+
+def _master(conn: Any, kind: str) -> dict[str, str]:
+    rows = _rows(conn, f"SELECT name, sql FROM sqlite_master WHERE type = '{kind}'")
+    return {name.lower(): _true_name(name, sql) for name, sql in rows}
+
+
 def table_names(conn: Any, *, include_internal: bool = False) -> list[str]:
-    names = [r[0] for r in _rows(conn, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    names = sorted(_master(conn, "table").values())
     if include_internal:
         return names
     return [n for n in names if not n.startswith(INTERNAL_TABLES)]
@@ -90,8 +114,9 @@ def describe_table(conn: Any, name: str) -> TableInfo:
             )
         )
     info.foreign_keys.sort(key=lambda f: f.columns)
+    index_names = _master(conn, "index")
     for row in _rows(conn, f"PRAGMA index_list({q})"):
-        iname, unique, origin = row[1], bool(row[2]), row[3]
+        iname, unique, origin = index_names.get(row[1].lower(), row[1]), bool(row[2]), row[3]
         if origin == "pk":
             continue
         cols = tuple(r[2] for r in sorted(_rows(conn, f"PRAGMA index_info({quote_identifier(iname)})")))

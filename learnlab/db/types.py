@@ -136,7 +136,21 @@ class PrismaBoolean(TypeDecorator):
         return bool(value)
 
 
-Text = sa.Text
-Integer = sa.Integer
-Real = sa.REAL
-Bytes = sa.LargeBinary
+class PrismaBytes(TypeDecorator):
+    """Prisma ``Bytes``: a ``BLOB`` (empty is ``x''``, not NULL); every driver gets plain ``bytes``."""
+
+    impl = SQLType
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__("BLOB")
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise ValidationError("Bytes", f"expected bytes, got {type(value).__name__}")
+        return bytes(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> bytes | None:
+        return None if value is None else bytes(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnlab.db.types import PrismaBoolean, PrismaEnum
 from learnlab.models.base import Base, fk, idx, now_column, ulid_pk, updated_at
@@ -31,6 +31,8 @@ class AIUsage(Base):
     usageMonth: Mapped[str] = mapped_column(sa.Text, nullable=False)
     createdAt: Mapped[datetime] = now_column("createdAt")
     updatedAt: Mapped[datetime] = updated_at()
+
+    user: Mapped["User"] = relationship()
 
     __table_args__ = (
         idx("AIUsage", "userId"),

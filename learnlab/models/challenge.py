@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnlab.db.types import PrismaBoolean, PrismaDateTime, PrismaEnum
 from learnlab.models.base import Base, fk, idx, now_column, ulid_pk, unique, updated_at
@@ -44,6 +44,9 @@ class UserChallenge(Base):
         sa.Text, fk("Challenge.id", "UserChallenge_challengeId_fkey", "CASCADE"), nullable=False
     )
 
+    user: Mapped["User"] = relationship()
+    challenge: Mapped[Challenge] = relationship()
+
     __table_args__ = (
         unique("UserChallenge", "userId", "challengeId"),
         idx("UserChallenge", "userId"),
@@ -67,6 +70,9 @@ class LeaderboardEntry(Base):
     createdAt: Mapped[datetime] = now_column("createdAt")
     updatedAt: Mapped[datetime] = updated_at()
 
+    challenge: Mapped[Challenge] = relationship()
+    user: Mapped["User"] = relationship()
+
     __table_args__ = (
         unique("LeaderboardEntry", "challengeId", "userId"),
         idx("LeaderboardEntry", "challengeId", "rank"),
@@ -89,6 +95,8 @@ class Badge(Base):
     createdAt: Mapped[datetime] = now_column("createdAt")
     updatedAt: Mapped[datetime] = updated_at()
 
+    challenge: Mapped[Challenge | None] = relationship()
+
     __table_args__ = (
         unique("Badge", "challengeId", "name"),
         idx("Badge", "updatedAt"),
@@ -103,6 +111,9 @@ class UserChallengeBadge(Base):
     badgeId: Mapped[str] = mapped_column(sa.Text, fk("Badge.id", "UserChallengeBadge_badgeId_fkey", "CASCADE"), nullable=False)
     awardedAt: Mapped[datetime] = now_column("awardedAt")
     updatedAt: Mapped[datetime] = updated_at()
+
+    user: Mapped["User"] = relationship()
+    badge: Mapped[Badge] = relationship()
 
     __table_args__ = (
         unique("UserChallengeBadge", "userId", "badgeId"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnlab.db.types import PrismaEnum
 from learnlab.models.base import Base, cuid_pk, fk, now_column, unique, updated_at
@@ -25,6 +25,9 @@ class Image(Base):
     updatedAt: Mapped[datetime] = updated_at()
     userId: Mapped[str | None] = mapped_column(sa.Text, fk("User.id", "Image_userId_fkey", "CASCADE"))
     teamId: Mapped[str | None] = mapped_column(sa.Text, fk("Team.id", "Image_teamId_fkey", "CASCADE"))
+
+    user: Mapped["User | None"] = relationship()
+    team: Mapped["Team | None"] = relationship()
 
     __table_args__ = (
         unique("Image", "userId"),

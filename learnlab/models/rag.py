@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learnlab.db.types import PrismaEnum, PrismaJson
+from learnlab.db.types import PrismaBytes, PrismaEnum, PrismaJson
 from learnlab.models.base import Base, fk, idx, now_column, ulid_pk, unique, updated_at
 from learnlab.models.enums import ChunkType
 
@@ -40,7 +40,7 @@ class DocumentChunk(Base):
         PrismaEnum(ChunkType), nullable=False, default=ChunkType.TEXT, server_default="TEXT"
     )
     chunkIndex: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    embedding: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    embedding: Mapped[bytes] = mapped_column(PrismaBytes(), nullable=False)
     # ``metadata`` is reserved by SQLAlchemy's declarative classes, hence the attribute name.
     metadata_: Mapped[Any] = mapped_column("metadata", PrismaJson(), nullable=True)
     documentId: Mapped[str] = mapped_column(
@@ -79,6 +79,9 @@ class RagQuery(Base):
         back_populates="query_", passive_deletes=True, order_by="RagQueryResult.rank"
     )
 
+    user: Mapped["User | None"] = relationship()
+    aiUsage: Mapped["AIUsage | None"] = relationship()
+
     __table_args__ = (
         idx("RagQuery", "userId"),
         idx("RagQuery", "createdAt"),
@@ -101,6 +104,8 @@ class RagQueryResult(Base):
 
     # ``query`` would shadow SQLAlchemy's legacy ``Query`` attribute name; the relation is ``query_``.
     query_: Mapped[RagQuery] = relationship(back_populates="results")
+
+    chunk: Mapped[DocumentChunk] = relationship()
 
     __table_args__ = (
         unique("RagQueryResult", "queryId", "rank"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnlab.db.types import PrismaDateTime, PrismaEnum
 from learnlab.models.base import Base, fk, idx, now_column, ulid_pk, unique, updated_at
@@ -29,6 +29,9 @@ class Subscription(Base):
     canceledAt: Mapped[datetime | None] = mapped_column(PrismaDateTime())
     createdAt: Mapped[datetime] = now_column("createdAt")
     updatedAt: Mapped[datetime] = updated_at()
+
+    user: Mapped["User | None"] = relationship()
+    team: Mapped["Team | None"] = relationship()
 
     __table_args__ = (
         unique("Subscription", "subscriptionId"),

@@ -41,6 +41,8 @@ class TeamMember(Base):
 
     team: Mapped[Team] = relationship(back_populates="members")
 
+    user: Mapped["User"] = relationship()
+
     __table_args__ = (
         unique("TeamMember", "userId", "teamId"),
         idx("TeamMember", "userId"),
@@ -67,6 +69,10 @@ class TeamCertificate(Base):
     revokedAt: Mapped[datetime | None] = mapped_column(PrismaDateTime())
     createdAt: Mapped[datetime] = now_column("createdAt")
     updatedAt: Mapped[datetime] = updated_at()
+
+    team: Mapped[Team] = relationship()
+    user: Mapped["User"] = relationship()
+    challenge: Mapped["Challenge | None"] = relationship()
 
     __table_args__ = (
         unique("TeamCertificate", "code"),
