@@ -5,9 +5,28 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
+import click
 import typer
+from typer.core import TyperGroup
+
+
+class _Group(TyperGroup):
+    """learnlab's errors become one line on stderr and exit 1 (a traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        from learnlab.errors import LearnlabError
+
+        try:
+            return super().invoke(ctx)
+        except LearnlabError as exc:
+            if state["debug"]:
+                raise
+            click.secho(f"error: {exc}", err=True, fg="red")
+            ctx.exit(1)
+
 
 app = typer.Typer(
+    cls=_Group,
     help="learnlab: the learning platform's schema, flows, DuckDB mirror and analytics.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -63,24 +82,4 @@ def sync() -> None:
 
 
 def main() -> None:
-    from learnlab.errors import LearnlabError
-
-    try:
-        app(standalone_mode=False)
-    except LearnlabError as exc:
-        if state["debug"]:
-            raise
-        typer.secho(f"error: {exc}", err=True, fg="red")
-        sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    app()

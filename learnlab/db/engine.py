@@ -228,6 +228,20 @@ def _turso_engine(settings: Settings) -> tuple[sa.Engine, TursoReplica | None]:
         max_overflow=0,
         pool_timeout=300,
     )
+
+    # The background puller and the application share the one connection: hold the
+    # replica's lock while SQLAlchemy has it checked out, so a pull never lands mid-transaction.
+    @event.listens_for(engine, "checkout")
+    def _hold(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        replica.lock.acquire()
+        record.info["learnlab_locked"] = record.info.get("learnlab_locked", 0) + 1
+
+    @event.listens_for(engine, "checkin")
+    def _release(dbapi_conn: Any, record: Any) -> None:
+        if record.info.get("learnlab_locked"):
+            record.info["learnlab_locked"] -= 1
+            replica.lock.release()
+
     return _turso_workarounds(engine), replica
 
 
