@@ -20,6 +20,18 @@ class ValidationError(LearnlabError, ValueError):
         super().__init__(f"{field}: {problem}")
 
 
+class NotFound(LearnlabError, LookupError):
+    """A row that a flow needs does not exist."""
+
+
+class AccessDenied(LearnlabError, PermissionError):
+    """The requesting user may not see or change this data."""
+
+
+class QuotaExceeded(LearnlabError):
+    """A plan's monthly allowance is used up."""
+
+
 class ConstraintError(LearnlabError):
     """The database refused a write (unique, foreign key or ownership rule)."""
 
