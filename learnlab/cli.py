@@ -81,5 +81,48 @@ def sync() -> None:
         typer.echo(f"pulled {report.bytes_received} bytes in {report.seconds:.2f}s (changed: {report.changed})")
 
 
+@app.command("backup")
+def backup_cmd(
+    to: str = typer.Option("backups", "--to", help="Folder for the backups."),
+    new_key: bool = typer.Option(False, "--new-key", help="Print a new LEARNLAB_BACKUP_KEY and exit."),
+) -> None:
+    """Copy the database online, verify the copy, encrypt it (LEARNLAB_BACKUP_KEY), keep 30 days."""
+    from learnlab import backup
+
+    if new_key:
+        typer.echo(backup.new_key())
+        return
+    with _db() as db:
+        report = backup.backup(db, to)
+    typer.echo(f"{report.path}: verified, {sum(report.counts.values())} rows in {len(report.counts)} tables")
+
+
+@app.command("verify-backup")
+def verify_backup_cmd(path: str) -> None:
+    """Check a backup restores: integrity, foreign keys, schema, row counts; exit 1 if not."""
+    from learnlab.backup import verify_backup
+
+    report = verify_backup(path)
+    for table, n in sorted(report.counts.items()):
+        typer.echo(f"{table:20} {n:>10}")
+    if not report.ok:
+        typer.echo("; ".join(report.problems), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{path}: ok")
+
+
+@app.command()
+def restore(path: str, yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+    """Replace the configured database with a verified backup (stop the app first)."""
+    from learnlab.backup import restore as restore_backup
+    from learnlab.config import Settings
+
+    target = Settings.from_env().database_path
+    if not yes and not typer.confirm(f"replace {target} with {path}?"):
+        raise typer.Abort()
+    report = restore_backup(path, target)
+    typer.echo(f"restored {target} from {path} ({sum(report.counts.values())} rows)")
+
+
 def main() -> None:
     app()

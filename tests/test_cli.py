@@ -58,3 +58,18 @@ def test_errors_are_one_line_and_exit_1(tmp_path):
     assert result.output.strip().splitlines() == [
         f"error: cannot create the database {tmp_path}/no/such/dir/x.db: the folder {tmp_path}/no/such/dir does not exist"
     ]
+
+
+def test_backup_verify_restore_commands(tmp_path):
+    env = {"DATABASE_URL": f"file:{tmp_path / 'app.db'}"}
+    assert runner.invoke(app, ["migrate"], env=env).exit_code == 0
+    result = runner.invoke(app, ["backup", "--to", str(tmp_path / "b")], env=env)
+    assert result.exit_code == 0 and "verified" in result.output
+    path = result.output.split(":")[0]
+    result = runner.invoke(app, ["verify-backup", path], env=env)
+    assert result.exit_code == 0 and result.output.strip().endswith("ok")
+    result = runner.invoke(app, ["restore", path, "--yes"], env=env)
+    assert result.exit_code == 0 and "restored" in result.output
+    (tmp_path / "junk.db").write_text("junk")
+    result = runner.invoke(app, ["verify-backup", str(tmp_path / "junk.db")], env=env)
+    assert result.exit_code == 1
