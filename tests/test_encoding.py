@@ -47,3 +47,18 @@ def test_ids():
     assert len(u) == 26 and ulid_time(u) == T and u < new_ulid(T + timedelta(milliseconds=1))
     c = new_cuid()
     assert len(c) == 25 and c.startswith("c")
+
+
+@pytest.mark.parametrize("value, text", [(1.0, "1"), (1e-05, "0.00001"), (1e-7, "1e-7"), (1e16, "10000000000000000"),
+                                         (1e21, "1e+21"), (-2.5, "-2.5"), (0.1, "0.1"), (1.5e-7, "1.5e-7"),
+                                         (12345678901234567890.0, "12345678901234567000"), (7, "7")])
+def test_json_numbers_are_spelt_as_javascript_does(value, text):
+    from learnlab.db.encoding import js_number
+
+    assert js_number(value) == text
+
+
+def test_years_before_1000_are_zero_padded():
+    early = datetime(1, 1, 1, tzinfo=timezone.utc)
+    assert format_datetime(early) == "0001-01-01T00:00:00.000+00:00"
+    assert parse_datetime(format_datetime(early)) == early

@@ -71,8 +71,12 @@ def format_datetime(value: datetime, fmt: str = "iso8601") -> str | int:
     """The stored form Prisma's adapter writes for ``value`` with ``timestampFormat=fmt``."""
     if fmt == "unixepoch-ms":
         return to_epoch_ms(value)
-    value = as_utc(value)
-    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+00:00"
+    v = as_utc(value)
+    # Explicit widths: strftime's %Y does not zero-pad years before 1000 on Linux.
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}."
+        f"{v.microsecond // 1000:03d}+00:00"
+    )
 
 
 def parse_datetime(raw: Any) -> datetime | None:
@@ -117,7 +121,68 @@ def encode_json(value: Any) -> str | int | float | None:
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"JSON has no {value!r}")
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return "".join(_js_json(value))
+
+
+def js_number(value: int | float) -> str:
+    """A number as JavaScript's ``JSON.stringify`` spells it: ``1`` not ``1.0``, ``0.00001`` not ``1e-05``."""
+    if isinstance(value, bool):
+        raise TypeError("booleans are not numbers here")
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        raise ValueError(f"JSON has no {value!r}")
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    # Shortest round-tripping digits (Python and JS agree on them), then JS's layout rules.
+    mantissa, _, exp = repr(abs(value)).partition("e")
+    digits = mantissa.replace(".", "").lstrip("0")
+    point = mantissa.index(".") if "." in mantissa else len(mantissa)
+    n = point + int(exp or 0) - (len(mantissa.replace(".", "")) - len(mantissa.replace(".", "").lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        out = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        out = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + ("+" if e >= 0 else "-") + str(abs(e))
+    return sign + out
+
+
+def _js_json(value: Any):
+    """Compact JSON exactly as ``JSON.stringify`` writes it (what Prisma stores)."""
+    if value is None or value is JSON_NULL:
+        yield "null"
+    elif value is True:
+        yield "true"
+    elif value is False:
+        yield "false"
+    elif isinstance(value, (int, float)):
+        yield js_number(value)
+    elif isinstance(value, str):
+        yield json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (k, v) in enumerate(value.items()):
+            if not isinstance(k, str):
+                raise TypeError(f"JSON object keys must be text, got {k!r}")
+            yield ("," if i else "") + json.dumps(k, ensure_ascii=False) + ":"
+            yield from _js_json(v)
+        yield "}"
+    elif isinstance(value, (list, tuple)):
+        yield "["
+        for i, v in enumerate(value):
+            if i:
+                yield ","
+            yield from _js_json(v)
+        yield "]"
+    else:
+        raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def decode_json(raw: Any) -> Any:

@@ -34,6 +34,11 @@ def write_time(context: Any = None) -> datetime:
     return now
 
 
+def _now_default(context: Any) -> datetime:
+    # One required argument: SQLAlchemy passes the execution context only to such callables.
+    return write_time(context)
+
+
 def _ulid_default(context: Any) -> str:
     return new_ulid(write_time(context))
 
@@ -55,13 +60,15 @@ def cuid_pk() -> Any:
 def now_column(name: str) -> Any:
     """``DateTime @default(now())``: client-side now, ``DEFAULT CURRENT_TIMESTAMP`` in SQL."""
     return mapped_column(
-        name, PrismaDateTime(), nullable=False, default=write_time, server_default=sa.text("CURRENT_TIMESTAMP")
+        name, PrismaDateTime(), nullable=False, default=_now_default, server_default=sa.text("CURRENT_TIMESTAMP")
     )
 
 
 def updated_at() -> Any:
     """``DateTime @updatedAt``: set on insert and on every update; no SQL default (as Prisma)."""
-    return mapped_column("updatedAt", PrismaDateTime(), nullable=False, default=write_time, onupdate=write_time)
+    return mapped_column(
+        "updatedAt", PrismaDateTime(), nullable=False, default=_now_default, onupdate=_now_default
+    )
 
 
 def fk(target: str, name: str, ondelete: str) -> sa.ForeignKey:
