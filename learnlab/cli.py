@@ -124,5 +124,21 @@ def restore(path: str, yes: bool = typer.Option(False, "--yes", help="Do not ask
     typer.echo(f"restored {target} from {path} ({sum(report.counts.values())} rows)")
 
 
+@app.command()
+def seed(
+    users: Optional[int] = typer.Option(None, "--users", help="How many users to generate (instead of --scale)."),
+    scale: Optional[str] = typer.Option(None, "--scale", help="small (~1k users), medium (~50k) or large (~1M)."),
+    seed_value: int = typer.Option(42, "--seed", help="Random seed: the same seed and size give identical data."),
+    until: Optional[str] = typer.Option(None, "--until", help="End of the generated timeline (default 2026-11-01)."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already has users."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
+) -> None:
+    """Fill the configured, migrated database with a realistic, deterministic platform (seed data)."""
+    from seeds.command import run_seed_command
+
+    run_seed_command(_db, users=users, scale=scale, seed_value=seed_value, until=until, if_empty=if_empty,
+                     quiet=quiet)
+
+
 def main() -> None:
     app()
