@@ -142,3 +142,9 @@ def seed(
 
 def main() -> None:
     app()
+
+
+from learnlab.mirror.cli import bench_app, mirror_app  # noqa: E402
+
+app.add_typer(mirror_app, name="mirror")
+app.add_typer(bench_app, name="bench")

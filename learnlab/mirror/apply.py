@@ -1,0 +1,332 @@
+"""Bringing one table of one source up to date, inside the refresh's DuckDB transaction.
+
+- ``load``: the first copy, or a reload after drift. A new table is built beside the old
+  one (this source's rows straight from the source, other sources' rows copied), then
+  swapped in: DuckDB cannot ALTER a table after deleting from it in the same transaction.
+  Big tables stream from SQLite into DuckDB in one pipeline (no Python per row).
+- ``incremental``: rows with the cursor at or after ``watermark - safety window`` are
+  staged, compared with the mirror by key (new, changed, or unchanged re-reads inside the
+  window), and applied as delete + insert; then deletions are found (``deletes``).
+- ``diff``: tables without a cursor (or without a key) are read whole and compared.
+
+Hidden columns ``_learnlab_bad`` / ``_learnlab_forms`` travel with the rows until the quality
+table has what it needs, and never reach a committed table.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+from learnlab.db.introspect import quote_identifier as q
+from learnlab.mirror import catchup, deletes, quality, vectors
+from learnlab.mirror.convert import BAD, FORMS, HIDDEN, SOURCE, convert_select, source_select, sql_text
+from learnlab.mirror.cursor import changed_where
+from learnlab.mirror.plan import MirrorOptions, TablePlan
+from learnlab.mirror.report import TableReport
+from learnlab.mirror.source import Source
+from learnlab.mirror.state import TableState, all_columns_elsewhere, save_state
+
+STAGE = "_learnlab_stage"
+OPS = "_learnlab_ops"
+OP = "_learnlab_op"
+RAW_KEY = "_learnlab_key"
+
+
+@dataclass
+class Context:
+    """What every step of one source's refresh needs."""
+
+    con: Any
+    source: Source
+    options: MirrorOptions
+    key: bytes
+    key_fingerprint: str
+    refresh_id: str
+    now: datetime
+    tracer: Callable[[str, Any], None] | None = None
+
+    def run(self, sql: str, params: Any = None) -> Any:
+        if self.tracer is not None:
+            self.tracer(sql, params)
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+    @property
+    def now_naive(self) -> datetime:
+        return self.now.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def table_exists(ctx: Context, name: str) -> bool:
+    return bool(ctx.run("SELECT 1 FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ?",
+                        [name]).fetchone())
+
+
+def target_columns(ctx: Context, name: str) -> dict[str, str]:
+    return dict(ctx.run("SELECT column_name, data_type FROM information_schema.columns "
+                        "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [name]).fetchall())
+
+
+def key_text(plan: TablePlan, alias: str) -> str:
+    """The row id shown in the quality table: the (mirrored) key as text."""
+    return " || '|' || ".join(f"CAST({alias}.{q(k)} AS VARCHAR)" for k in plan.key) if plan.key else "NULL"
+
+
+def _needs_stage(plan: TablePlan) -> bool:
+    # Embeddings convert in Arrow; hashed keys need the raw key beside the row for the
+    # quality table, and a raw key must never be written to the file, even transiently.
+    return bool(plan.embedding_columns) or plan.key_hashed
+
+
+# -- reading ------------------------------------------------------------------------------
+def _select(ctx: Context, plan: TablePlan, where: str = "") -> str:
+    extra = ()
+    if plan.key_hashed:
+        extra = (" || '|' || ".join(f"CAST({q(k)} AS TEXT)" for k in plan.key) + f" AS {RAW_KEY}",)
+    return source_select(plan, where, as_text=ctx.source.text_projection, extra=extra)
+
+
+def _converted(ctx: Context, plan: TablePlan, frag: str) -> str:
+    return convert_select(plan, frag, ctx.source.name, ctx.key, (RAW_KEY,) if plan.key_hashed else ())
+
+
+def _chunks(ctx: Context, plan: TablePlan, where: str = "") -> Iterator[str]:
+    """Relations for a whole-table read; staged tables go in rowid slices to bound memory."""
+    if not _needs_stage(plan) or where:
+        yield from ctx.source.relations(ctx.con, _select(ctx, plan, where))
+        return
+    try:
+        lo, hi = ctx.source.rows(ctx.con, f"SELECT min(rowid), max(rowid) FROM {q(plan.name)}")[0]
+    except Exception:  # WITHOUT ROWID table
+        yield from ctx.source.relations(ctx.con, _select(ctx, plan))
+        return
+    if lo is None:
+        yield from ctx.source.relations(ctx.con, _select(ctx, plan, "0"))
+        return
+    step = max(1000, ctx.options.batch_rows // 4 if plan.embedding_columns else ctx.options.batch_rows)
+    for start in range(int(lo), int(hi) + 1, step):
+        yield from ctx.source.relations(
+            ctx.con, _select(ctx, plan, f"rowid >= {start} AND rowid < {start + step}"))
+
+
+def stage(ctx: Context, plan: TablePlan, where: str = "") -> tuple[str, int]:
+    """Changed (or all) rows of the source, converted, in a temp table; returns (name, rows)."""
+    ctx.run(f"DROP TABLE IF EXISTS {STAGE}")
+    ctx.run(f"DROP TABLE IF EXISTS {STAGE}_v")
+    first = True
+    for frag in ctx.source.relations(ctx.con, _select(ctx, plan, where)):
+        if first:
+            ctx.run(f"CREATE TEMP TABLE {STAGE} AS {_converted(ctx, plan, frag)}")
+            first = False
+        else:
+            ctx.run(f"INSERT INTO {STAGE} {_converted(ctx, plan, frag)}")
+    name = vectors.convert_stage(ctx.con, plan, STAGE)
+    return name, ctx.run(f"SELECT count(*) FROM {name}").fetchone()[0]
+
+
+# -- the first copy, or a reload ----------------------------------------------------------
+def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> TableReport:
+    """Copy every row of the table from the source (a new table swapped in)."""
+    report = TableReport(ctx.source.name, plan.name, mode)
+    t0 = time.perf_counter()
+    name = plan.name
+    exists = table_exists(ctx, name)
+    old = target_columns(ctx, name) if exists else {}
+    keep = all_columns_elsewhere(ctx.con, ctx.source.name, name) if exists else set()
+    columns = plan.target_columns()
+    mine = {n for n, _ in columns}
+    columns += [(n, t) for n, t in old.items() if n in keep and n not in mine and n != SOURCE]
+    new = f"_learnlab_new_{name}" if exists else name
+    ddl = ", ".join(f"{q(n)} {t}" for n, t in columns)
+    ctx.run(f"CREATE TABLE {q(new)} ({ddl}, {SOURCE} VARCHAR, {BAD} BIGINT, {FORMS} BIGINT)")
+    if exists:
+        report.deleted = ctx.run(f"SELECT count(*) FROM {q(name)} WHERE {SOURCE} = ?",
+                                 [ctx.source.name]).fetchone()[0]
+        shared = [n for n, _ in columns if n in old] + [SOURCE]
+        cols = ", ".join(q(n) for n in shared)
+        ctx.run(f"INSERT INTO {q(new)} ({cols}) SELECT {cols} FROM {q(name)} WHERE {SOURCE} <> ?",
+                [ctx.source.name])
+    bad_rows: list[tuple[str, str, int]] = []
+    forms = 0
+    if _needs_stage(plan):
+        for frag in _chunks(ctx, plan):
+            ctx.run(f"DROP TABLE IF EXISTS {STAGE}")
+            ctx.run(f"CREATE TEMP TABLE {STAGE} AS {_converted(ctx, plan, frag)}")
+            staged = vectors.convert_stage(ctx.con, plan, STAGE)
+            bad_rows += _bad_rows(ctx, plan, staged)
+            forms |= _forms(ctx, staged)
+            ctx.run(f"INSERT INTO {q(new)} BY NAME SELECT * EXCLUDE ({RAW_KEY}) FROM {staged}"
+                    if plan.key_hashed else f"INSERT INTO {q(new)} BY NAME SELECT * FROM {staged}")
+            ctx.run(f"DROP TABLE {staged}")
+    else:
+        for frag in _chunks(ctx, plan):
+            ctx.run(f"INSERT INTO {q(new)} BY NAME {_converted(ctx, plan, frag)}")
+        mine_rows = f"FROM {q(new)} t WHERE t.{SOURCE} = ?"
+        bad_rows = [(r[0], r[0], r[1]) for r in ctx.run(
+            f"SELECT {key_text(plan, 't')}, t.{BAD} {mine_rows} AND t.{BAD} <> 0", [ctx.source.name]).fetchall()]
+        forms = ctx.run(f"SELECT coalesce(bit_or(t.{FORMS}), 0) {mine_rows}", [ctx.source.name]).fetchone()[0]
+    for hidden in HIDDEN:
+        ctx.run(f"ALTER TABLE {q(new)} DROP COLUMN {hidden}")
+    if exists:
+        ctx.run(f"DROP TABLE {q(name)}")
+        ctx.run(f"ALTER TABLE {q(new)} RENAME TO {q(name)}")
+    quality.clear_table(ctx, name)
+    report.quality = quality.record(ctx, plan, bad_rows) + quality.record_forms(ctx, plan, forms)
+    catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, name, None)
+    report.rows = deletes.target_count(ctx, plan)
+    report.inserted = report.read = report.rows
+    watermark, wid = _max_cursor(ctx, plan, f"{q(name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
+    report.watermark = watermark
+    report.seconds = time.perf_counter() - t0
+    save_state(ctx.con, plan, plan.signature(ctx.key_fingerprint), report, forms=forms, watermark=watermark,
+               watermark_id=wid, refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive)
+    return report
+
+
+# -- incremental ----------------------------------------------------------------------------
+def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport:
+    """Apply rows changed since ``watermark - safety window``, then deletions."""
+    report = TableReport(ctx.source.name, plan.name, "incremental")
+    t0 = time.perf_counter()
+    where = ""
+    if state.watermark is not None:
+        since = state.watermark.replace(tzinfo=timezone.utc) - ctx.options.safety_window
+        where = changed_where(plan.cursor, since, nullable=not plan.column(plan.cursor).notnull)
+    staged, report.read = stage(ctx, plan, where)
+    forms = state.forms | _forms(ctx, staged)
+    watermark, wid = _max_cursor(ctx, plan, f"{staged} t", [])
+    if state.watermark is not None and (watermark is None or watermark < state.watermark):
+        watermark, wid = state.watermark, state.watermark_id
+    report.inserted, report.updated, report.late = apply_stage(ctx, plan, staged, state.watermark)
+    report.quality += quality.record_forms(ctx, plan, forms) if forms != state.forms else 0
+    # Deletions (and inserts even the window missed): counts first, ranges only if they differ.
+    report.rows = deletes.target_count(ctx, plan)
+    if deletes.source_count(ctx, plan) != report.rows:
+        found = deletes.find(ctx, plan)
+        report.deleted = _delete(ctx, plan, found.gone)
+        if found.missing:
+            for i in range(0, len(found.missing), quality.CHUNK):
+                cond = quality.key_condition(plan, found.missing[i:i + quality.CHUNK])
+                staged, _ = stage(ctx, plan, cond)
+                inserted, updated, _late = apply_stage(ctx, plan, staged, None)
+                report.recovered += inserted + updated
+                report.inserted += inserted
+                report.updated += updated
+        report.rows = deletes.target_count(ctx, plan)
+    report.watermark = watermark
+    report.seconds = time.perf_counter() - t0
+    save_state(ctx.con, plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid,
+               refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive)
+    return report
+
+
+def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime | None) -> tuple[int, int, int]:
+    """Upsert staged rows by key: (inserted, updated, late). Unchanged re-reads are skipped."""
+    name = q(plan.name)
+    cols = [q(c.name) for c in plan.mirrored]
+    on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in plan.key)
+    differs = f"ROW({', '.join('s.' + c for c in cols)}) IS DISTINCT FROM ROW({', '.join('t.' + c for c in cols)})"
+    ctx.run(f"DROP TABLE IF EXISTS {OPS}")
+    ctx.run(
+        f"CREATE TEMP TABLE {OPS} AS SELECT s.*, CASE WHEN t._learnlab_hit IS NULL THEN 1 "
+        f"WHEN {differs} THEN 2 ELSE 0 END AS {OP} FROM {staged} s LEFT JOIN "
+        f"(SELECT {', '.join(cols)}, true AS _learnlab_hit FROM {name} WHERE {SOURCE} = ?) t ON {on}",
+        [ctx.source.name])
+    late = "false"
+    if previous is not None and plan.cursor:
+        late = f"{q(plan.cursor)} < {sql_text(previous.isoformat(sep=' '))}::TIMESTAMP"
+    inserted, updated, n_late = ctx.run(
+        f"SELECT count(*) FILTER ({OP} = 1), count(*) FILTER ({OP} = 2), "
+        f"count(*) FILTER ({OP} > 0 AND {late}) FROM {OPS}").fetchone()
+    if updated:
+        match = " AND ".join(f"{name}.{q(k)} = o.{q(k)}" for k in plan.key)
+        ctx.run(f"DELETE FROM {name} USING {OPS} o WHERE {name}.{SOURCE} = ? AND o.{OP} = 2 AND {match}",
+                [ctx.source.name])
+    if inserted or updated:
+        exclude = ", ".join([*HIDDEN, OP] + ([RAW_KEY] if plan.key_hashed else []))
+        ctx.run(f"INSERT INTO {name} BY NAME SELECT * EXCLUDE ({exclude}) FROM {OPS} WHERE {OP} > 0")
+        catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name,
+                       f"SELECT {key_text(plan, 'o')} FROM {OPS} o WHERE o.{OP} > 0")
+    # Quality: rows read again lose their old problems; the ones still bad are recorded anew.
+    quality.clear_rows(ctx, plan.name, f"SELECT {key_text(plan, 's')} FROM {staged} s")
+    quality.record(ctx, plan, _bad_rows(ctx, plan, staged))
+    return inserted, updated, n_late
+
+
+def _delete(ctx: Context, plan: TablePlan, gone: list[str]) -> int:
+    if not gone:
+        return 0
+    import pyarrow as pa
+
+    name = q(plan.name)
+    ctx.con.register("_learnlab_gone", pa.table({"k": pa.array(gone, pa.string())}))
+    try:
+        quality.clear_rows(ctx, plan.name, "SELECT k FROM _learnlab_gone")
+        catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name, "SELECT k FROM _learnlab_gone")
+        n = ctx.run(f"DELETE FROM {name} t WHERE t.{SOURCE} = ? AND {key_text(plan, 't')} IN "
+                    f"(SELECT k FROM _learnlab_gone)", [ctx.source.name]).fetchone()[0]
+    finally:
+        ctx.con.unregister("_learnlab_gone")
+    return int(n)
+
+
+# -- tables without a cursor ------------------------------------------------------------------
+def diff(ctx: Context, plan: TablePlan, state: TableState) -> TableReport:
+    """Read the whole table and compare: by key when there is one, as a multiset otherwise."""
+    report = TableReport(ctx.source.name, plan.name, "diff")
+    t0 = time.perf_counter()
+    staged, report.read = stage(ctx, plan)
+    forms = _forms(ctx, staged)
+    name = q(plan.name)
+    if plan.key:
+        report.inserted, report.updated, _ = apply_stage(ctx, plan, staged, None)
+        match = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in plan.key)
+        gone = [r[0] for r in ctx.run(
+            f"SELECT {key_text(plan, 't')} FROM {name} t WHERE t.{SOURCE} = ? AND NOT EXISTS "
+            f"(SELECT 1 FROM {staged} s WHERE {match})", [ctx.source.name]).fetchall()]
+        report.deleted = _delete(ctx, plan, gone)
+    else:
+        cols = ", ".join(q(c.name) for c in plan.mirrored)
+        mine = f"SELECT {cols} FROM {name} WHERE {SOURCE} = {sql_text(ctx.source.name)}"
+        report.inserted = ctx.run(f"SELECT count(*) FROM (SELECT {cols} FROM {staged} EXCEPT ALL {mine})").fetchone()[0]
+        report.deleted = ctx.run(f"SELECT count(*) FROM ({mine} EXCEPT ALL SELECT {cols} FROM {staged})").fetchone()[0]
+        if report.inserted or report.deleted:
+            ctx.run(f"DELETE FROM {name} WHERE {SOURCE} = ?", [ctx.source.name])
+            ctx.run(f"INSERT INTO {name} BY NAME SELECT * EXCLUDE ({', '.join(HIDDEN)}) FROM {staged}")
+            catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name, None)
+            quality.clear_table(ctx, plan.name)
+            quality.record(ctx, plan, _bad_rows(ctx, plan, staged))
+    report.quality += quality.record_forms(ctx, plan, forms | state.forms) if forms & ~state.forms else 0
+    report.rows = report.read
+    report.seconds = time.perf_counter() - t0
+    save_state(ctx.con, plan, state.signature, report, forms=forms | state.forms, watermark=None,
+               watermark_id=None, refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive)
+    return report
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _bad_rows(ctx: Context, plan: TablePlan, staged: str) -> list[tuple[str, str, int]]:
+    raw = f"s.{RAW_KEY}" if plan.key_hashed else key_text(plan, "s")
+    return [tuple(r) for r in ctx.run(
+        f"SELECT {key_text(plan, 's')}, {raw}, s.{BAD} FROM {staged} s WHERE s.{BAD} <> 0").fetchall()]
+
+
+def _forms(ctx: Context, staged: str) -> int:
+    return int(ctx.run(f"SELECT coalesce(bit_or({FORMS}), 0) FROM {staged}").fetchone()[0])
+
+
+def _max_cursor(ctx: Context, plan: TablePlan, frm: str, params: list) -> tuple[datetime | None, str | None]:
+    """The highest cursor (id as tie-break), never later than the snapshot: a clock ahead of
+    ours, or a row dated in the future, must not push the watermark past rows still to come."""
+    if not plan.cursor:
+        return None, None
+    c, k = q(plan.cursor), key_text(plan, "t")
+    row = ctx.run(f"SELECT t.{c}, {k} FROM {frm} {'AND' if 'WHERE' in frm else 'WHERE'} t.{c} IS NOT NULL "
+                  f"ORDER BY t.{c} DESC, {k} DESC LIMIT 1", params).fetchone()
+    if row is None:
+        return None, None
+    at, wid = row
+    now = ctx.now_naive
+    return (now, None) if at > now else (at, wid)
+

@@ -1,0 +1,115 @@
+"""Bringing a reused generation up to the published one, at the cost of what last changed.
+
+A refresh writes a generation that is not published (readers may be holding the published
+one). That generation is usually the one published before: one refresh behind. Every
+refresh records the keys it touched in ``_mirror_changes`` (or a NULL key: "the whole
+table of this source"), so the writer first replays those rows from the published file
+(ATTACHed read-only) and only then applies the new changes: the refresh's report counts
+exactly what changed since the last published refresh, and the cost stays proportional
+to the rows changed. When the published file's log no longer covers the gap (pruned, or
+an unrelated file), the caller copies the published file instead.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from learnlab.db.introspect import quote_identifier as q
+from learnlab.mirror.target import INTERNAL_TABLES
+
+PUB = "_learnlab_published"
+KEEP_CHANGES = 20
+
+
+def _last_refresh(con: Any, catalog: str | None = None) -> str | None:
+    prefix = f"{catalog}." if catalog else ""
+    row = con.execute(f"SELECT max(refresh_id) FROM {prefix}_mirror_refresh").fetchone()
+    return row[0] if row else None
+
+
+def pending(con: Any) -> list[str] | None:
+    """Refresh ids the published file (attached as ``PUB``) has and this one lacks, oldest first;
+    ``None`` when they cannot be replayed (the caller copies the published file instead)."""
+    mine = _last_refresh(con)
+    log = [r[0] for r in con.execute(f"SELECT DISTINCT refresh_id FROM {PUB}._mirror_refresh ORDER BY 1").fetchall()]
+    if mine is None:
+        return None if log else []
+    if mine not in log:
+        return None
+    todo = log[log.index(mine) + 1:]
+    recorded = {r[0] for r in con.execute(f"SELECT DISTINCT refresh_id FROM {PUB}._mirror_changes").fetchall()}
+    return todo if set(todo) <= recorded else None
+
+
+def _tables(con: Any, catalog: str) -> dict[str, list[tuple[str, str]]]:
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_catalog = ? "
+        "AND table_schema = 'main' ORDER BY table_name, ordinal_position", [catalog]).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for t, c, ty in rows:
+        if t not in INTERNAL_TABLES and t != "_mirror_changes":
+            out.setdefault(t, []).append((c, ty))
+    return out
+
+
+def replay(con: Any, refreshes: list[str]) -> int:
+    """Make this file's tables equal the published file's, copying only the rows those refreshes touched."""
+    if not refreshes:
+        return 0
+    here_catalog = con.execute("SELECT current_database()").fetchone()[0]
+    here, there = _tables(con, here_catalog), _tables(con, PUB)
+    ids = ", ".join("?" for _ in refreshes)
+    copied = 0
+    for table in sorted(set(here) - set(there)):
+        con.execute(f"DROP TABLE {q(table)}")
+    for table, columns in sorted(there.items()):
+        t = q(table)
+        if here.get(table) != columns:
+            con.execute(f"CREATE OR REPLACE TABLE {t} AS SELECT * FROM {PUB}.{t}")
+            continue
+        changes = con.execute(
+            f"SELECT source, bool_or(row_key IS NULL), count(*) FROM {PUB}._mirror_changes "
+            f"WHERE table_name = ? AND refresh_id IN ({ids}) GROUP BY source", [table, *refreshes]).fetchall()
+        for source, whole, n in changes:
+            if whole:
+                con.execute(f"DELETE FROM {t} WHERE _source = ?", [source])
+                con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {PUB}.{t} WHERE _source = ?", [source])
+                copied += n
+                continue
+            key = _key_text(con, table, source)
+            keys = (f"SELECT row_key FROM {PUB}._mirror_changes WHERE table_name = ? AND source = ? "
+                    f"AND refresh_id IN ({ids})")
+            params = [source, table, source, *refreshes]
+            con.execute(f"DELETE FROM {t} WHERE _source = ? AND {key} IN ({keys})", params)
+            con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {PUB}.{t} WHERE _source = ? AND {key} IN ({keys})",
+                        params)
+            copied += n
+    for internal in (*INTERNAL_TABLES, "_mirror_changes"):
+        con.execute(f"DELETE FROM {internal}")
+        con.execute(f"INSERT INTO {internal} BY NAME SELECT * FROM {PUB}.{internal}")
+    return copied
+
+
+def _key_text(con: Any, table: str, source: str) -> str:
+    row = con.execute(f"SELECT key_columns FROM {PUB}._mirror_state WHERE table_name = ? AND source = ?",
+                      [table, source]).fetchone()
+    cols = json.loads(row[0]) if row and row[0] else []
+    return " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in cols) if cols else "NULL"
+
+
+def record(con: Any, refresh_id: str, source: str, table: str, keys_sql: str | None, params: list | None = None) -> None:
+    """Note the keys a refresh touched (``keys_sql`` selects their key text), or the whole table (``None``)."""
+    if keys_sql is None:
+        con.execute("INSERT INTO _mirror_changes VALUES (?, ?, ?, NULL)", [refresh_id, source, table])
+    else:
+        con.execute(f"INSERT INTO _mirror_changes SELECT ?, ?, ?, k FROM ({keys_sql}) AS c(k)",
+                    [refresh_id, source, table, *(params or [])])
+
+
+def finish(con: Any, refresh_id: str) -> None:
+    """Mark the refresh as recorded (even with nothing changed) and keep the changed keys of the
+    last ``KEEP_CHANGES`` refreshes (a generation lagging more is copied instead)."""
+    con.execute("INSERT INTO _mirror_changes VALUES (?, NULL, NULL, NULL)", [refresh_id])
+    con.execute(f"DELETE FROM _mirror_changes WHERE refresh_id NOT IN (SELECT refresh_id FROM "
+                f"(SELECT DISTINCT refresh_id FROM _mirror_changes ORDER BY refresh_id DESC LIMIT {KEEP_CHANGES}))")

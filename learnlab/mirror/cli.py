@@ -1,0 +1,193 @@
+"""``learnlab mirror`` (refresh, ``--watch``, ``status``) and ``learnlab bench mirror``: thin commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+mirror_app = typer.Typer(help="Refresh the DuckDB mirror of the operational database, or show its status.",
+                         invoke_without_command=True, add_completion=False)
+bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True, add_completion=False)
+
+DUCKDB_HELP = "The DuckDB file (default: LEARNLAB_DUCKDB, else analytics.duckdb beside the database)."
+
+
+def _sources(source: Optional[List[str]]):
+    """``--source name=file:./a.db`` (repeatable) -> {name: url}; none: the configured database."""
+    from learnlab.errors import ConfigError
+
+    if not source:
+        return None
+    out = {}
+    for item in source:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise ConfigError(f"--source {item!r}: expected name=file:./path.db")
+        out[name.strip()] = url.strip()
+    return out
+
+
+def _options(safety_window: Optional[float], privacy: Optional[str]):
+    from datetime import timedelta
+
+    from learnlab.mirror.plan import DEFAULT_PRIVACY, MirrorOptions, parse_rules
+
+    overrides = {}
+    if safety_window is not None:
+        overrides["safety_window"] = timedelta(seconds=safety_window)
+    options = MirrorOptions.from_env(**overrides)
+    if privacy:
+        options = options.with_privacy(**{**DEFAULT_PRIVACY, **parse_rules(privacy, "--privacy")})
+    return options
+
+
+def _progress(quiet: bool):
+    """A rich progress bar over the tables, when on a terminal and not --quiet."""
+    from contextlib import nullcontext
+
+    if quiet or not sys.stderr.isatty():
+        return nullcontext(None)
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def bar():
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      transient=True) as p:
+            task = p.add_task("mirror", total=None)
+
+            def update(event):
+                p.update(task, total=event.total, description=f"{event.source}/{event.table}",
+                         completed=event.index + (event.phase == "done"))
+            yield update
+    return bar()
+
+
+def _print_report(report, quiet: bool) -> None:
+    if quiet:
+        return
+    typer.echo(report.summary())
+    for name, t in report.tables.items():
+        if t.changed or t.late or t.recovered or t.mode not in ("incremental", "diff"):
+            extra = f", {t.late} late" if t.late else ""
+            extra += f", {t.recovered} recovered" if t.recovered else ""
+            extra += f", {t.quality} quality issues" if t.quality else ""
+            typer.echo(f"  {name}: {t.mode}, +{t.inserted} ~{t.updated} -{t.deleted}{extra} ({t.rows} rows, "
+                       f"{t.seconds:.2f}s)")
+    for line in report.drift:
+        typer.echo(f"  schema: {line}")
+
+
+@mirror_app.callback()
+def mirror(
+    ctx: typer.Context,
+    duckdb: Optional[Path] = typer.Option(None, "--duckdb", help=DUCKDB_HELP),
+    watch: bool = typer.Option(False, "--watch", help="Refresh on the sync interval until Ctrl-C."),
+    interval: Optional[float] = typer.Option(None, "--interval", help="Seconds between refreshes with --watch "
+                                             "(default: LEARNLAB_SYNC_INTERVAL, 60)."),
+    full: bool = typer.Option(False, "--full", help="Copy every table again instead of what changed."),
+    source: Optional[List[str]] = typer.Option(None, "--source", help="name=file:./db (repeatable): "
+                                               "mirror several databases, rows tagged with _source."),
+    safety_window: Optional[float] = typer.Option(None, "--safety-window", help="Seconds re-read before the "
+                                                  "watermark for late commits (LEARNLAB_MIRROR_SAFETY_WINDOW, 60)."),
+    privacy: Optional[str] = typer.Option(None, "--privacy", help="Rules over the defaults, e.g. "
+                                          "'User.name=keep,Session.id=drop,Password=include' (LEARNLAB_MIRROR_PRIVACY)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no report."),
+) -> None:
+    """Refresh the DuckDB mirror from the configured database (``status`` shows what it holds)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from learnlab.mirror import refresh
+
+    sources, options = _sources(source), _options(safety_window, privacy)
+    if watch:
+        return _watch(sources, duckdb, interval, options, quiet)
+    with _progress(quiet) as progress:
+        report = refresh(sources, duckdb, progress, options=options, full=full)
+    _print_report(report, quiet)
+
+
+def _watch(sources, duckdb, interval, options, quiet: bool) -> None:
+    import signal
+    import threading
+
+    from learnlab.mirror.watch import watch
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        typer.echo("stopping after the refresh in progress (Ctrl-C again to abort it)", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_signal)
+    try:
+        n = watch(sources, duckdb, interval=interval, stop=stop, options=options,
+                  on_report=lambda r: _print_report(r, quiet),
+                  on_error=lambda e: typer.secho(f"refresh failed (retrying next interval): {e}", err=True, fg="red"))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if not quiet:
+        typer.echo(f"stopped after {n} refreshes")
+
+
+@mirror_app.command("status")
+def status_cmd(
+    duckdb: Optional[Path] = typer.Option(None, "--duckdb", help=DUCKDB_HELP),
+    last: int = typer.Option(5, "--last", help="How many recent refreshes to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Per table: rows, watermark, last refresh, its duration and rows changed; recent refreshes and pulls."""
+    from learnlab.mirror.status import status
+
+    s = status(duckdb, last=last)
+    if as_json:
+        import dataclasses
+        import json
+
+        typer.echo(json.dumps(dataclasses.asdict(s), default=str, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"{s.path} -> {s.generation.name if s.generation else '?'}  ({s.quality} quality issues)")
+    tables = Table("source", "table", "mode", "rows", "watermark", "last refresh", "seconds", "+", "~", "-",
+                   "late", "quality")
+    for t in s.tables:
+        tables.add_row(t.source, t.table, t.mode, str(t.rows), str(t.watermark or ""), str(t.refreshed_at or ""),
+                       f"{t.seconds:.3f}", str(t.inserted), str(t.updated), str(t.deleted), str(t.late),
+                       str(t.quality))
+    console.print(tables)
+    refreshes = Table("refresh", "source", "started", "seconds", "pulled bytes", "pull seconds", "+", "~", "-",
+                      "drift")
+    for r in s.refreshes:
+        refreshes.add_row(r.refresh_id, r.source, str(r.started_at), f"{r.seconds:.2f}",
+                          "" if r.pull_bytes is None else str(r.pull_bytes),
+                          "" if r.pull_seconds is None else f"{r.pull_seconds:.3f}",
+                          str(r.inserted), str(r.updated), str(r.deleted), (r.drift or "").replace("\n", "; "))
+    console.print(refreshes)
+
+
+@bench_app.command("mirror")
+def bench_mirror(
+    rows: int = typer.Option(200_000, "--rows", help="AIUsage rows in the generated source (2000000 for the "
+                                                      "full-size run)."),
+    changed: float = typer.Option(0.01, "--changed", help="Fraction of rows updated before the incremental refresh."),
+    folder: Optional[Path] = typer.Option(None, "--dir", help="Where to build the files (default: a temp folder)."),
+    contenders: str = typer.Option("mirror,scanner,dlt", "--contenders", help="Comma-separated: mirror, "
+                                   "scanner, dlt."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
+) -> None:
+    """Benchmark the mirror against DuckDB's sqlite scanner and dlt on a generated AIUsage table."""
+    from learnlab.mirror.bench import format_results, run_bench
+
+    results = run_bench(rows=rows, changed=changed, folder=folder,
+                        contenders=[c.strip() for c in contenders.split(",") if c.strip()], json_path=json_out,
+                        log=lambda line: typer.echo(line, err=True))
+    typer.echo(format_results(results))

@@ -1,0 +1,301 @@
+"""``refresh``: bring the DuckDB mirror to the sources' current state, or leave it untouched.
+
+One refresh = one DuckDB transaction holding every table of every source and their
+watermarks, read from each source in one read transaction, written to a generation no
+reader has open, and published by an atomic rename once committed (see ``target``).
+
+>>> report = refresh()                                   # doctest: +SKIP
+>>> report["AIUsage"].inserted, report.summary()         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from datetime import timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Union
+
+from learnlab.config import Settings
+from learnlab.db.encoding import new_ulid, utcnow
+from learnlab.db.introspect import quote_identifier as q
+from learnlab.errors import ConfigError, LearnlabError, MirrorError
+from learnlab.mirror import apply, catchup, drift
+from learnlab.mirror.apply import Context
+from learnlab.mirror.plan import MirrorOptions, make_plans
+from learnlab.mirror.privacy import fingerprint, load_key
+from learnlab.mirror.report import ProgressEvent, Progress, RefreshReport, SourceReport
+from learnlab.mirror.source import DbapiSource, Source, SqliteSource, Tracer, load_scanner
+from learnlab.mirror.state import forget_state, load_states
+from learnlab.mirror.target import DuckDBTarget
+from learnlab.mirror.vectors import guess_dim
+
+DUCKDB_VARIABLE = "LEARNLAB_DUCKDB"
+DEFAULT_NAME = "analytics.duckdb"
+KEEP_REFRESHES = 1000
+
+SourceLike = Union[Settings, "Database", str, Path]  # noqa: F821 (Database imported lazily)
+SourcesArg = Union[SourceLike, Iterable[SourceLike], Mapping[str, SourceLike], None]
+
+
+# -- what to mirror, and where ----------------------------------------------------------------
+def _settings_path(thing: Any) -> Path:
+    from learnlab.db.engine import Database
+
+    if isinstance(thing, Database):
+        return thing.path
+    if isinstance(thing, Settings):
+        return thing.database_path
+    return Path(thing)
+
+
+def resolve_sources(settings_or_db: SourcesArg = None) -> list[tuple[str, Any]]:
+    """``[(name, Settings | Database | Path)]``; names tag rows (``_source``), default: the file's stem."""
+    from learnlab.db.engine import Database
+
+    if settings_or_db is None:
+        items: list[tuple[str | None, Any]] = [(None, Settings.from_env())]
+    elif isinstance(settings_or_db, Mapping):
+        items = list(settings_or_db.items())
+    elif isinstance(settings_or_db, (Settings, Database, str, Path)):
+        items = [(None, settings_or_db)]
+    else:
+        items = [(x if isinstance(x, tuple) else (None, x)) for x in settings_or_db]
+    out: list[tuple[str, Any]] = []
+    for name, thing in items:
+        if isinstance(thing, str):
+            thing = Settings(database_url=thing if thing.startswith("file:") else f"file:{thing}").validated()
+        path = _settings_path(thing)
+        if str(path) == ":memory:":
+            raise ConfigError("an in-memory database cannot be mirrored; point DATABASE_URL at a file")
+        out.append((name or path.stem, thing))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"two sources are named {sorted({n for n in names if names.count(n) > 1})}; "
+                          "name them: --source name=file:./a.db")
+    return out
+
+
+def default_duckdb_path(sources: list[tuple[str, Any]] | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """``LEARNLAB_DUCKDB``, else ``analytics.duckdb`` beside the (first) operational database."""
+    env = os.environ if env is None else env
+    if env.get(DUCKDB_VARIABLE):
+        return Path(env[DUCKDB_VARIABLE]).expanduser()
+    sources = sources if sources is not None else resolve_sources(None)
+    return _settings_path(sources[0][1]).expanduser().absolute().with_name(DEFAULT_NAME)
+
+
+@contextmanager
+def open_sources(specs: list[tuple[str, Any]], options: MirrorOptions, tracer: Tracer | None) -> Iterator[list[Source]]:
+    """Readers for each source; Turso replicas are pulled first (the report keeps what it brought)."""
+    from learnlab.db.engine import Database, connect
+
+    with ExitStack() as stack:
+        out: list[Source] = []
+        for name, thing in specs:
+            settings = thing.settings if isinstance(thing, Database) else thing
+            if isinstance(thing, Path) or settings.mode == "sqlite" or (
+                    settings.mode == "libsql" and not settings.turso_url):
+                out.append(SqliteSource(name, _settings_path(thing), busy_timeout_ms=options.busy_timeout_ms,
+                                        tracer=tracer))
+                continue
+            db = thing if isinstance(thing, Database) else stack.enter_context(connect(settings))
+            pull = db.pull()
+            if db.replica is not None:
+                src = DbapiSource(name, db.path, db.replica.raw, lock=db.replica.lock, tracer=tracer,
+                                  batch_rows=options.batch_rows)
+            else:
+                raw = stack.enter_context(_raw_connection(db))
+                src = DbapiSource(name, db.path, raw, tracer=tracer, batch_rows=options.batch_rows)
+            src.pull_report = pull
+            out.append(src)
+        yield out
+
+
+@contextmanager
+def _raw_connection(db: Any) -> Iterator[Any]:
+    fairy = db.engine.raw_connection()
+    try:
+        yield fairy.driver_connection
+    finally:
+        fairy.close()
+
+
+# -- the refresh --------------------------------------------------------------------------------
+def refresh(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = None, progress: Progress | None = None,
+            *, options: MirrorOptions | None = None, full: bool = False, tracer: Tracer | None = None,
+            wait: float = 300.0) -> RefreshReport:
+    """Refresh the mirror from one or several operational databases; returns what changed.
+
+    ``settings_or_db``: ``Settings``, an open ``Database``, a file path, a list of those, or a
+    ``{name: ...}`` mapping (several sources, rows tagged with ``_source``); default: the
+    environment's database. ``full=True`` re-copies every table. ``progress`` receives a
+    ``ProgressEvent`` before and after each table. ``tracer(sql, params)`` sees every statement.
+    """
+    options = options or MirrorOptions.from_env()
+    specs = resolve_sources(settings_or_db)
+    target = DuckDBTarget(Path(duckdb_path) if duckdb_path else default_duckdb_path(specs))
+    key = load_key(target.path)
+    report = RefreshReport(new_ulid(), target.path, started_at=utcnow())
+    t0 = time.perf_counter()
+    try:
+        with target.lock(wait), open_sources(specs, options, tracer) as sources:
+            with target.writing() as writer:
+                _run(writer, sources, options, key, report, progress, full, tracer, t0)
+                report.generation = writer.gen
+    except LearnlabError:
+        raise
+    except Exception as exc:
+        import duckdb
+
+        if isinstance(exc, (duckdb.Error, OSError)):
+            raise MirrorError(f"refreshing {target.path} failed, the mirror is left at its previous refresh: "
+                              f"{type(exc).__name__}: {exc}") from exc
+        raise
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes, report: RefreshReport,
+         progress: Progress | None, full: bool, tracer: Tracer | None, t0: float) -> None:
+    con = writer.con
+    sqlite_sources = [s for s in sources if isinstance(s, SqliteSource)]
+    if sqlite_sources:
+        load_scanner(con)
+    for s in sqlite_sources:
+        s.attach(con)
+    began: list[Source] = []
+    try:
+        con.execute("BEGIN")
+        report.replayed = writer.catch_up()
+        for source in sources:
+            source.begin(con)
+            began.append(source)
+            ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, source.snapshot_at, tracer)
+            report.sources.append(_sync_source(ctx, progress, full))
+        _log(con, report, time.perf_counter() - t0)
+        catchup.finish(con, report.refresh_id)
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except Exception:
+            pass
+        raise
+    finally:
+        for source in began:
+            source.end(con)
+        for s in sqlite_sources:
+            try:
+                s.detach(con)
+            except Exception:
+                pass
+
+
+def _sync_source(ctx: Context, progress: Progress | None, full: bool) -> SourceReport:
+    source = ctx.source
+    t0 = time.perf_counter()
+    out = SourceReport(source.name, source.path, snapshot_at=source.snapshot_at, pull=source.pull_report)
+    states = load_states(ctx.con, source.name)
+    plans, out.excluded = make_plans(source.schema(), ctx.options,
+                                     {t: s.embedding_dim for t, s in states.items()})
+    plans = [_with_dim(ctx, p) for p in plans]
+    planned = {p.name for p in plans}
+    for name in sorted(set(states) - planned):
+        why = "excluded by a privacy rule" if name in out.excluded else "no longer in the source"
+        out.drift.append(drift.dropped_table(name, why))
+        _drop(ctx, name)
+    for i, plan in enumerate(plans):
+        state = states.get(plan.name)
+        if progress:
+            progress(ProgressEvent(source.name, plan.name, i, len(plans), "start"))
+        signature = plan.signature(ctx.key_fingerprint)
+        if state is None:
+            if states:
+                out.drift.append(drift.new_table(plan))
+            table = apply.load(ctx, plan, None, "full")
+        elif full or state.signature != signature:
+            if state.signature != signature:
+                out.drift += drift.table_changes(plan, state) or [f"~ {plan.name}: hash key changed"]
+            table = apply.load(ctx, plan, state, "reload")
+        elif plan.mode == "incremental":
+            table = apply.incremental(ctx, plan, state)
+        else:
+            table = apply.diff(ctx, plan, state)
+        out.tables[plan.name] = table
+        if progress:
+            progress(ProgressEvent(source.name, plan.name, i, len(plans), "done", table))
+    for line in out.drift:
+        table = line.split()[2] if line.startswith(("+ table", "- table")) else line.split()[1].split(".")[0]
+        ctx.run("INSERT INTO _mirror_drift VALUES (?, ?, ?, ?, ?, ?)",
+                [ctx.refresh_id, source.name, table.rstrip(":"), line[0], line, ctx.now_naive])
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _with_dim(ctx: Context, plan: Any) -> Any:
+    """An embedding column's size, when no configuration or earlier refresh gave one: the most
+    common BLOB length among the first rows (other sizes become quality rows)."""
+    if not plan.embedding_columns or plan.embedding_dim:
+        return plan
+    col = q(plan.embedding_columns[0].name)
+    rows = ctx.source.rows(ctx.con, f"SELECT n, count(*) FROM (SELECT length({col}) AS n FROM {q(plan.name)} "
+                                    f"WHERE typeof({col}) = 'blob' LIMIT 1000) GROUP BY n")
+    dim = guess_dim(rows)
+    return replace(plan, embedding_dim=dim) if dim else plan
+
+
+def _drop(ctx: Context, table: str) -> None:
+    others = ctx.run("SELECT count(*) FROM _mirror_state WHERE table_name = ? AND source <> ?",
+                     [table, ctx.source.name]).fetchone()[0]
+    if apply.table_exists(ctx, table):
+        if others:
+            ctx.run(f"DELETE FROM {q(table)} WHERE _source = ?", [ctx.source.name])
+        else:
+            ctx.run(f"DROP TABLE {q(table)}")
+    forget_state(ctx.con, ctx.source.name, table)
+    catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, table, None)
+    ctx.run("DELETE FROM _mirror_quality WHERE source = ? AND table_name = ?", [ctx.source.name, table])
+
+
+def _log(con: Any, report: RefreshReport, seconds: float) -> None:
+    started = report.started_at.astimezone(timezone.utc).replace(tzinfo=None)
+    for s in report.sources:
+        pull = s.pull
+        snap = s.snapshot_at.astimezone(timezone.utc).replace(tzinfo=None) if s.snapshot_at else None
+        con.execute(
+            "INSERT INTO _mirror_refresh VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [report.refresh_id, s.name, started, snap, seconds,
+             pull.bytes_received if pull else None, pull.seconds if pull else None, pull.changed if pull else None,
+             s.total("inserted"), s.total("updated"), s.total("deleted"), s.total("late"), s.total("recovered"),
+             "\n".join(s.drift) or None])
+        con.executemany(
+            "INSERT INTO _mirror_table_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[report.refresh_id, s.name, t.table, t.mode, t.inserted, t.updated, t.deleted, t.late, t.recovered,
+              t.rows, t.seconds, t.watermark] for t in s.tables.values()])
+        # Keep the log bounded: the last KEEP_REFRESHES refreshes of each source.
+        cutoff = con.execute("SELECT started_at FROM _mirror_refresh WHERE source = ? ORDER BY started_at DESC "
+                             "LIMIT 1 OFFSET ?", [s.name, KEEP_REFRESHES]).fetchone()
+        if cutoff:
+            old = "SELECT refresh_id FROM _mirror_refresh WHERE source = ? AND started_at <= ?"
+            con.execute(f"DELETE FROM _mirror_table_log WHERE source = ? AND refresh_id IN ({old})",
+                        [s.name, s.name, cutoff[0]])
+            con.execute("DELETE FROM _mirror_refresh WHERE source = ? AND started_at <= ?", [s.name, cutoff[0]])
+
+
+# -- reading --------------------------------------------------------------------------------------
+def open_reader(path: str | Path | None = None) -> Any:
+    """A read-only DuckDB connection on the last published refresh (never blocks, never blocked).
+
+    Hold it as long as you like: refreshes write other files. Open a new one to see newer data.
+    """
+    return DuckDBTarget(Path(path) if path else default_duckdb_path()).open_reader()
+
+
+def connect(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = None,
+            progress: Progress | None = None, **kwargs: Any) -> Any:
+    """Refresh, then return a read-only connection on the result (one call for notebooks)."""
+    report = refresh(settings_or_db, duckdb_path, progress, **kwargs)
+    return open_reader(report.duckdb_path)

@@ -1,0 +1,75 @@
+"""Per-source, per-table watermarks and plans, kept in ``_mirror_state`` inside the mirrored file.
+
+Written in the same DuckDB transaction as the rows they describe: a refresh that does not
+commit leaves both at the previous refresh.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from learnlab.mirror.plan import ColumnPlan, TablePlan, kind_of
+from learnlab.mirror.report import TableReport
+
+COLUMNS = ("source", "table_name", "mode", "key_columns", "cursor_column", "signature", "columns_json",
+           "embedding_dim", "forms", "watermark", "watermark_id", "rows", "refresh_id", "refreshed_at",
+           "seconds", "inserted", "updated", "deleted", "late", "recovered")
+
+
+@dataclass
+class TableState:
+    source: str
+    table: str
+    mode: str
+    key: tuple[str, ...]
+    cursor: str | None
+    signature: str
+    columns: list[ColumnPlan]
+    embedding_dim: int | None
+    forms: int
+    watermark: datetime | None
+    watermark_id: str | None
+    rows: int
+    refresh_id: str | None = None
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "TableState":
+        d = dict(zip(COLUMNS, row))
+        cols = [ColumnPlan(n, decl, kind_of(decl), rule, bool(nn), dflt)
+                for n, decl, nn, dflt, rule in json.loads(d["columns_json"] or "[]")]
+        return cls(d["source"], d["table_name"], d["mode"], tuple(json.loads(d["key_columns"] or "[]")),
+                   d["cursor_column"], d["signature"], cols, d["embedding_dim"], int(d["forms"] or 0),
+                   d["watermark"], d["watermark_id"], int(d["rows"] or 0), d["refresh_id"])
+
+
+def load_states(con: Any, source: str) -> dict[str, TableState]:
+    rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM _mirror_state WHERE source = ?", [source]).fetchall()
+    return {r[1]: TableState.from_row(r) for r in rows}
+
+
+def all_columns_elsewhere(con: Any, source: str, table: str) -> set[str]:
+    """Columns of ``table`` that other sources still mirror (a drop in one source keeps them)."""
+    out: set[str] = set()
+    for (cols,) in con.execute("SELECT columns_json FROM _mirror_state WHERE table_name = ? AND source <> ?",
+                               [table, source]).fetchall():
+        out |= {c[0] for c in json.loads(cols or "[]") if c[4] != "drop"}
+    return out
+
+
+def save_state(con: Any, plan: TablePlan, signature: str, report: TableReport, *, forms: int,
+               watermark: datetime | None, watermark_id: str | None, refresh_id: str, refreshed_at: datetime) -> None:
+    con.execute("DELETE FROM _mirror_state WHERE source = ? AND table_name = ?", [report.source, plan.name])
+    con.execute(
+        f"INSERT INTO _mirror_state ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+        [report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
+         plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, report.rows, refresh_id,
+         refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
+         report.recovered],
+    )
+
+
+def forget_state(con: Any, source: str, table: str) -> None:
+    con.execute("DELETE FROM _mirror_state WHERE source = ? AND table_name = ?", [source, table])

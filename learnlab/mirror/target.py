@@ -1,0 +1,332 @@
+"""The DuckDB side: generation files, atomic publication, and the read-only reader API.
+
+DuckDB lets one process write a file and no other process open it meanwhile, and a
+read-only process keeps a shared lock for as long as it has the file open. So readers and
+the writer never share a file:
+
+- ``analytics.duckdb`` is a symbolic link to the *published* generation,
+  ``analytics.duckdb.d/gen-NNNNNN.duckdb``. Readers (``open_reader``, notebooks,
+  ``duckdb.connect("analytics.duckdb", read_only=True)``) open whatever it points to and keep
+  that consistent file for as long as they hold it.
+- A refresh writes another generation: the one published before the current one when no
+  reader holds it (it catches up from its own watermarks, so each refresh still costs what
+  changed), else a copy of the published one. It commits, checkpoints, closes, and only then
+  is the link swapped (``rename``, atomic). A crash at any point leaves the published file
+  untouched and the written one at its previous or its new commit.
+- Generations no longer published and no longer open are deleted; one writer at a time
+  (a lock file in the folder).
+
+``Target`` is the small interface a later open-table-format target implements too.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+from learnlab.errors import MirrorError
+
+GEN = re.compile(r"^gen-(\d{6,})\.duckdb$")
+INTERNAL_DDL = (
+    """CREATE TABLE IF NOT EXISTS _mirror_meta (key VARCHAR, value VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS _mirror_state (
+        source VARCHAR, table_name VARCHAR, mode VARCHAR, key_columns VARCHAR, cursor_column VARCHAR,
+        signature VARCHAR, columns_json VARCHAR, embedding_dim INTEGER, forms BIGINT,
+        watermark TIMESTAMP, watermark_id VARCHAR, rows BIGINT,
+        refresh_id VARCHAR, refreshed_at TIMESTAMP, seconds DOUBLE,
+        inserted BIGINT, updated BIGINT, deleted BIGINT, late BIGINT, recovered BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS _mirror_refresh (
+        refresh_id VARCHAR, source VARCHAR, started_at TIMESTAMP, snapshot_at TIMESTAMP, seconds DOUBLE,
+        pull_bytes BIGINT, pull_seconds DOUBLE, pull_changed BOOLEAN,
+        inserted BIGINT, updated BIGINT, deleted BIGINT, late BIGINT, recovered BIGINT, drift VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS _mirror_table_log (
+        refresh_id VARCHAR, source VARCHAR, table_name VARCHAR, mode VARCHAR, inserted BIGINT, updated BIGINT,
+        deleted BIGINT, late BIGINT, recovered BIGINT, rows BIGINT, seconds DOUBLE, watermark TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS _mirror_quality (
+        source VARCHAR, table_name VARCHAR, column_name VARCHAR, row_id VARCHAR, stored_type VARCHAR,
+        stored_value VARCHAR, problem VARCHAR, refresh_id VARCHAR, seen_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS _mirror_drift (
+        refresh_id VARCHAR, source VARCHAR, table_name VARCHAR, change VARCHAR, detail VARCHAR, seen_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS _mirror_changes (
+        refresh_id VARCHAR, source VARCHAR, table_name VARCHAR, row_key VARCHAR)""",
+)
+INTERNAL_TABLES = ("_mirror_meta", "_mirror_state", "_mirror_refresh", "_mirror_table_log",
+                   "_mirror_quality", "_mirror_drift")
+FORMAT_VERSION = "1"
+
+
+class MirrorBusy(MirrorError):
+    """Another process is refreshing the same mirror."""
+
+
+class Target(Protocol):
+    """Where refreshed tables go: a transaction per refresh, published only once committed."""
+
+    def writing(self) -> Any: ...
+    def open_reader(self) -> Any: ...
+
+
+def setup_connection(con: Any) -> None:
+    """Session settings every mirror connection needs (timestamps are read and stored in UTC)."""
+    con.execute("SET TimeZone = 'UTC'")
+
+
+def create_internal_tables(con: Any) -> None:
+    for ddl in INTERNAL_DDL:
+        con.execute(ddl)
+    if not con.execute("SELECT 1 FROM _mirror_meta WHERE key = 'format'").fetchone():
+        con.execute("INSERT INTO _mirror_meta VALUES ('format', ?)", [FORMAT_VERSION])
+
+
+@dataclass
+class DuckDBTarget:
+    """``path`` (the published link) and its generations folder ``<path>.d``."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path).expanduser().absolute()
+        self.folder = self.path.with_name(self.path.name + ".d")
+
+    # -- what is there --------------------------------------------------------------------
+    def generations(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        gens = [p for p in self.folder.iterdir() if GEN.match(p.name)]
+        return sorted(gens, key=lambda p: int(GEN.match(p.name).group(1)))
+
+    def published(self) -> Path | None:
+        """The generation the link points to (``None`` before the first refresh)."""
+        if self.path.is_symlink():
+            target = Path(os.readlink(self.path))
+            target = target if target.is_absolute() else self.path.parent / target
+            return target if target.exists() else None
+        return None
+
+    def exists(self) -> bool:
+        return self.published() is not None
+
+    def _adopt_plain_file(self) -> None:
+        """A regular DuckDB file at ``path`` (made by hand, or by an older layout): adopt it if it is a mirror."""
+        if self.path.is_symlink() or not self.path.exists():
+            return
+        import duckdb
+
+        try:
+            con = duckdb.connect(str(self.path), read_only=True)
+            try:
+                is_mirror = bool(con.execute(
+                    "SELECT 1 FROM information_schema.tables WHERE table_name = '_mirror_state'").fetchone())
+            finally:
+                con.close()
+        except duckdb.Error as exc:
+            raise MirrorError(f"{self.path} exists and is not a DuckDB file DuckDB can open ({exc}); "
+                              "move it away or choose another --duckdb path") from None
+        if not is_mirror:
+            raise MirrorError(f"{self.path} exists and is not a learnlab mirror; move it away or choose another "
+                              "--duckdb path (LEARNLAB_DUCKDB)")
+        self.folder.mkdir(exist_ok=True)
+        gen = self.folder / "gen-000001.duckdb"
+        os.replace(self.path, gen)
+        self._link(gen)
+
+    # -- writing --------------------------------------------------------------------------
+    @contextmanager
+    def lock(self, wait: float = 300.0) -> Iterator[None]:
+        """One writer at a time; waits up to ``wait`` seconds for another refresh to finish."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder / "writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
+                        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+                        raise MirrorBusy(
+                            f"another refresh of {self.path} is running (pid {holder}); wait for it, "
+                            "or stop the other `learnlab mirror --watch`"
+                        ) from None
+                    time.sleep(0.05)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    @contextmanager
+    def writing(self) -> Iterator["Writer"]:
+        """A read-write connection on a generation no reader has open; published on success.
+
+        The generation is reused when the published file's change log can bring it up to
+        date (``Writer.catch_up()``, to call inside the refresh's transaction), else it is a
+        fresh copy of the published file.
+        """
+        import duckdb
+
+        from learnlab.mirror import catchup
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._adopt_plain_file()
+        self._clean_temporaries()
+        published = self.published()
+        writer = None
+        for candidate in reversed(self.generations()):
+            if candidate == published:
+                continue
+            con = _try_open_writable(candidate)
+            if con is None:
+                continue
+            setup_connection(con)
+            create_internal_tables(con)
+            todo = None
+            if published is not None:
+                con.execute(f"ATTACH {_literal(str(published))} AS {catchup.PUB} (READ_ONLY)")
+                todo = catchup.pending(con)
+                if todo is None:
+                    con.execute(f"DETACH {catchup.PUB}")
+            if published is None or todo is not None:
+                writer = Writer(con, candidate, todo or [], attached=published is not None)
+                break
+            con.close()
+        if writer is None:
+            gen = self._new_generation(published)
+            con = duckdb.connect(str(gen))
+            setup_connection(con)
+            create_internal_tables(con)
+            writer = Writer(con, gen, [])
+        try:
+            yield writer
+            writer.detach()
+            writer.con.execute("CHECKPOINT")
+        except BaseException:
+            writer.con.close()
+            raise
+        writer.con.close()
+        self._link(writer.gen)
+        self.collect_garbage()
+
+    def _new_generation(self, published: Path | None) -> Path:
+        gens = self.generations()
+        number = int(GEN.match(gens[-1].name).group(1)) + 1 if gens else 1
+        gen = self.folder / f"gen-{number:06d}.duckdb"
+        if published is not None:
+            # Published generations are immutable (readers open them read-only), so a plain
+            # copy is a consistent copy; copy to a temporary name so a crash leaves no half file.
+            tmp = gen.with_name(gen.name + ".tmp")
+            shutil.copyfile(published, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, gen)
+        return gen
+
+    def _link(self, gen: Path) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.link")
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(os.path.relpath(gen, self.path.parent), tmp)
+        os.replace(tmp, self.path)
+        dirfd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dirfd)
+        finally:
+            os.close(dirfd)
+
+    def _clean_temporaries(self) -> None:
+        for p in self.folder.glob("*.tmp"):
+            p.unlink(missing_ok=True)
+        for p in self.path.parent.glob(f".{self.path.name}.*.link"):
+            p.unlink(missing_ok=True)
+
+    def collect_garbage(self) -> list[Path]:
+        """Delete generations neither published, nor the one before (reused next), nor open anywhere."""
+        gens = self.generations()
+        published = self.published()
+        keep = {published, *gens[-2:]}
+        removed = []
+        for gen in gens:
+            # A reader in this process does not show in the lock test; unlinking its file is
+            # still safe (it keeps reading the open inode, and no one can open the name again).
+            if gen in keep or _locked_elsewhere(gen):
+                continue
+            gen.unlink(missing_ok=True)
+            Path(str(gen) + ".wal").unlink(missing_ok=True)
+            removed.append(gen)
+        return removed
+
+    # -- reading --------------------------------------------------------------------------
+    def open_reader(self) -> Any:
+        """A read-only DuckDB connection on the published generation (a consistent refresh)."""
+        import duckdb
+
+        gen = self.published()
+        if gen is None:
+            self._adopt_plain_file()
+            gen = self.published()
+        if gen is None:
+            raise MirrorError(f"{self.path} has no mirror yet; run `learnlab mirror` first")
+        return duckdb.connect(str(gen), read_only=True)
+
+
+@dataclass
+class Writer:
+    """The connection a refresh writes through, the generation it writes, what it must replay."""
+
+    con: Any
+    gen: Path
+    pending: list[str]
+    attached: bool = False
+
+    def catch_up(self) -> int:
+        """Replay the published refreshes this generation lacks (inside the refresh's transaction)."""
+        from learnlab.mirror import catchup
+
+        return catchup.replay(self.con, self.pending) if self.pending else 0
+
+    def detach(self) -> None:
+        from learnlab.mirror import catchup
+
+        if self.attached:
+            self.con.execute(f"DETACH {catchup.PUB}")
+            self.attached = False
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _try_open_writable(gen: Path) -> Any:
+    import duckdb
+
+    try:
+        return duckdb.connect(str(gen))
+    except (duckdb.IOException, duckdb.ConnectionException):
+        # Another process holds DuckDB's lock, or this one has it open read-only
+        # (DuckDB refuses a second configuration of an open file).
+        return None
+
+
+def _locked_elsewhere(gen: Path) -> bool:
+    """Does another process hold DuckDB's lock (fcntl, whole file) on ``gen``?"""
+    try:
+        fd = os.open(gen, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
