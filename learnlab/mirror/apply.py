@@ -112,17 +112,12 @@ def _chunks(ctx: Context, plan: TablePlan, where: str = "") -> Iterator[str]:
 
 def stage(ctx: Context, plan: TablePlan, where: str = "") -> tuple[str, int]:
     """Changed (or all) rows of the source, converted, in a temp table; returns (name, rows)."""
-    ctx.run(f"DROP TABLE IF EXISTS {STAGE}")
-    ctx.run(f"DROP TABLE IF EXISTS {STAGE}_v")
-    first = True
+    rows, first = 0, True
     for frag in ctx.source.relations(ctx.con, _select(ctx, plan, where)):
-        if first:
-            ctx.run(f"CREATE TEMP TABLE {STAGE} AS {_converted(ctx, plan, frag)}")
-            first = False
-        else:
-            ctx.run(f"INSERT INTO {STAGE} {_converted(ctx, plan, frag)}")
-    name = vectors.convert_stage(ctx.con, plan, STAGE)
-    return name, ctx.run(f"SELECT count(*) FROM {name}").fetchone()[0]
+        verb = f"CREATE OR REPLACE TEMP TABLE {STAGE} AS" if first else f"INSERT INTO {STAGE}"
+        rows += ctx.run(f"{verb} {_converted(ctx, plan, frag)}").fetchone()[0]
+        first = False
+    return (vectors.convert_stage(ctx.con, plan, STAGE) if rows else STAGE), rows
 
 
 # -- the first copy, or a reload ----------------------------------------------------------
@@ -194,12 +189,14 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport
         since = state.watermark.replace(tzinfo=timezone.utc) - ctx.options.safety_window
         where = changed_where(plan.cursor, since, nullable=not plan.column(plan.cursor).notnull)
     staged, report.read = stage(ctx, plan, where)
-    forms = state.forms | _forms(ctx, staged)
-    watermark, wid = _max_cursor(ctx, plan, f"{staged} t", [])
-    if state.watermark is not None and (watermark is None or watermark < state.watermark):
-        watermark, wid = state.watermark, state.watermark_id
-    report.inserted, report.updated, report.late = apply_stage(ctx, plan, staged, state.watermark)
-    report.quality += quality.record_forms(ctx, plan, forms) if forms != state.forms else 0
+    forms, watermark, wid = state.forms, state.watermark, state.watermark_id
+    if report.read:
+        forms |= _forms(ctx, staged)
+        watermark, wid = _max_cursor(ctx, plan, f"{staged} t", [])
+        if state.watermark is not None and (watermark is None or watermark < state.watermark):
+            watermark, wid = state.watermark, state.watermark_id
+        report.inserted, report.updated, report.late = apply_stage(ctx, plan, staged, state.watermark)
+        report.quality += quality.record_forms(ctx, plan, forms) if forms != state.forms else 0
     # Deletions (and inserts even the window missed): counts first, ranges only if they differ.
     report.rows = deletes.target_count(ctx, plan)
     if deletes.source_count(ctx, plan) != report.rows:

@@ -63,15 +63,17 @@ def replay(con: Any, refreshes: list[str]) -> int:
     copied = 0
     for table in sorted(set(here) - set(there)):
         con.execute(f"DROP TABLE {q(table)}")
+    changed: dict[str, list[tuple]] = {}
+    for table, source, whole, n in con.execute(
+            f"SELECT table_name, source, bool_or(row_key IS NULL), count(*) FROM {PUB}._mirror_changes "
+            f"WHERE table_name IS NOT NULL AND refresh_id IN ({ids}) GROUP BY ALL", refreshes).fetchall():
+        changed.setdefault(table, []).append((source, whole, n))
     for table, columns in sorted(there.items()):
         t = q(table)
         if here.get(table) != columns:
             con.execute(f"CREATE OR REPLACE TABLE {t} AS SELECT * FROM {PUB}.{t}")
             continue
-        changes = con.execute(
-            f"SELECT source, bool_or(row_key IS NULL), count(*) FROM {PUB}._mirror_changes "
-            f"WHERE table_name = ? AND refresh_id IN ({ids}) GROUP BY source", [table, *refreshes]).fetchall()
-        for source, whole, n in changes:
+        for source, whole, n in changed.get(table, []):
             if whole:
                 con.execute(f"DELETE FROM {t} WHERE _source = ?", [source])
                 con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {PUB}.{t} WHERE _source = ?", [source])
@@ -85,9 +87,14 @@ def replay(con: Any, refreshes: list[str]) -> int:
             con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {PUB}.{t} WHERE _source = ? AND {key} IN ({keys})",
                         params)
             copied += n
-    for internal in (*INTERNAL_TABLES, "_mirror_changes"):
+    # Current-state tables are copied whole; logs only gain the refreshes replayed (and are
+    # pruned the same way the published file was).
+    for internal in ("_mirror_meta", "_mirror_state", "_mirror_quality"):
         con.execute(f"DELETE FROM {internal}")
         con.execute(f"INSERT INTO {internal} BY NAME SELECT * FROM {PUB}.{internal}")
+    for log in ("_mirror_refresh", "_mirror_table_log", "_mirror_drift", "_mirror_changes"):
+        con.execute(f"DELETE FROM {log} WHERE refresh_id NOT IN (SELECT refresh_id FROM {PUB}.{log})")
+        con.execute(f"INSERT INTO {log} BY NAME SELECT * FROM {PUB}.{log} WHERE refresh_id IN ({ids})", refreshes)
     return copied
 
 

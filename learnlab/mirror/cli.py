@@ -152,26 +152,32 @@ def status_cmd(
 
         typer.echo(json.dumps(dataclasses.asdict(s), default=str, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    console.print(f"{s.path} -> {s.generation.name if s.generation else '?'}  ({s.quality} quality issues)")
-    tables = Table("source", "table", "mode", "rows", "watermark", "last refresh", "seconds", "+", "~", "-",
-                   "late", "quality")
+    typer.echo(f"{s.path} -> {s.generation.name if s.generation else '?'} ({s.quality} quality issues)")
+    several = len({t.source for t in s.tables}) > 1
+    rows = [("table", "mode", "rows", "watermark", "refreshed", "secs", "changed (+ ~ -)", "late", "quality")]
     for t in s.tables:
-        tables.add_row(t.source, t.table, t.mode, str(t.rows), str(t.watermark or ""), str(t.refreshed_at or ""),
-                       f"{t.seconds:.3f}", str(t.inserted), str(t.updated), str(t.deleted), str(t.late),
-                       str(t.quality))
-    console.print(tables)
-    refreshes = Table("refresh", "source", "started", "seconds", "pulled bytes", "pull seconds", "+", "~", "-",
-                      "drift")
+        rows.append((f"{t.source}/{t.table}" if several else t.table, t.mode, str(t.rows), _when(t.watermark),
+                     _when(t.refreshed_at), f"{t.seconds:.3f}", f"+{t.inserted} ~{t.updated} -{t.deleted}",
+                     str(t.late), str(t.quality)))
+    _columns(rows)
+    typer.echo("")
+    rows = [("refresh", "source", "started", "secs", "pulled", "pull secs", "changed (+ ~ -)", "drift")]
     for r in s.refreshes:
-        refreshes.add_row(r.refresh_id, r.source, str(r.started_at), f"{r.seconds:.2f}",
-                          "" if r.pull_bytes is None else str(r.pull_bytes),
-                          "" if r.pull_seconds is None else f"{r.pull_seconds:.3f}",
-                          str(r.inserted), str(r.updated), str(r.deleted), (r.drift or "").replace("\n", "; "))
-    console.print(refreshes)
+        rows.append((r.refresh_id[-8:], r.source, _when(r.started_at), f"{r.seconds:.2f}",
+                     "-" if r.pull_bytes is None else f"{r.pull_bytes} B",
+                     "-" if r.pull_seconds is None else f"{r.pull_seconds:.3f}",
+                     f"+{r.inserted} ~{r.updated} -{r.deleted}", (r.drift or "").replace("\n", "; ")))
+    _columns(rows)
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _columns(rows) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
 @bench_app.command("mirror")

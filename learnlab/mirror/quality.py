@@ -90,11 +90,31 @@ def record(ctx: Any, plan: TablePlan, bad_rows: list[tuple[str, str, int]]) -> i
 def _insert(ctx: Any, plan: TablePlan, rows: list[tuple]) -> None:
     if not rows:
         return
-    ctx.con.executemany(
-        "INSERT INTO _mirror_quality VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(ctx.source.name, plan.name, col, row_id, stored, value, what, ctx.refresh_id, ctx.now_naive)
-         for row_id, col, stored, value, what in rows],
-    )
+    insert_rows(ctx.con, "_mirror_quality", QUALITY_COLUMNS,
+                [(ctx.source.name, plan.name, col, row_id, stored, value, what, ctx.refresh_id, ctx.now_naive)
+                 for row_id, col, stored, value, what in rows])
+
+
+QUALITY_COLUMNS = ("source", "table_name", "column_name", "row_id", "stored_type", "stored_value", "problem",
+                   "refresh_id", "seen_at")
+
+
+def insert_rows(con: Any, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Many rows in one statement, through Arrow: DuckDB's executemany runs one statement per
+    row, and every bound parameter costs a probe for pandas."""
+    if not rows:
+        return
+    import uuid
+
+    import pyarrow as pa
+
+    data = pa.table({c: pa.array([r[i] for r in rows]) for i, c in enumerate(columns)})
+    view = "_learnlab_rows_" + uuid.uuid4().hex[:8]
+    con.register(view, data)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
 
 
 def clear_table(ctx: Any, table: str) -> None:

@@ -25,6 +25,7 @@ from learnlab.errors import ConfigError, LearnlabError, MirrorError
 from learnlab.mirror import apply, catchup, drift
 from learnlab.mirror.apply import Context
 from learnlab.mirror.plan import MirrorOptions, make_plans
+from learnlab.mirror.quality import insert_rows
 from learnlab.mirror.privacy import fingerprint, load_key
 from learnlab.mirror.report import ProgressEvent, Progress, RefreshReport, SourceReport
 from learnlab.mirror.source import DbapiSource, Source, SqliteSource, Tracer, load_scanner
@@ -35,6 +36,8 @@ from learnlab.mirror.vectors import guess_dim
 DUCKDB_VARIABLE = "LEARNLAB_DUCKDB"
 DEFAULT_NAME = "analytics.duckdb"
 KEEP_REFRESHES = 1000
+LOG_COLUMNS = ("refresh_id", "source", "table_name", "mode", "inserted", "updated", "deleted", "late", "recovered",
+               "rows", "seconds", "watermark")
 
 SourceLike = Union[Settings, "Database", str, Path]  # noqa: F821 (Database imported lazily)
 SourcesArg = Union[SourceLike, Iterable[SourceLike], Mapping[str, SourceLike], None]
@@ -271,10 +274,9 @@ def _log(con: Any, report: RefreshReport, seconds: float) -> None:
              pull.bytes_received if pull else None, pull.seconds if pull else None, pull.changed if pull else None,
              s.total("inserted"), s.total("updated"), s.total("deleted"), s.total("late"), s.total("recovered"),
              "\n".join(s.drift) or None])
-        con.executemany(
-            "INSERT INTO _mirror_table_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[report.refresh_id, s.name, t.table, t.mode, t.inserted, t.updated, t.deleted, t.late, t.recovered,
-              t.rows, t.seconds, t.watermark] for t in s.tables.values()])
+        insert_rows(con, "_mirror_table_log", LOG_COLUMNS, [
+            (report.refresh_id, s.name, t.table, t.mode, t.inserted, t.updated, t.deleted, t.late, t.recovered,
+             t.rows, t.seconds, t.watermark) for t in s.tables.values()])
         # Keep the log bounded: the last KEEP_REFRESHES refreshes of each source.
         cutoff = con.execute("SELECT started_at FROM _mirror_refresh WHERE source = ? ORDER BY started_at DESC "
                              "LIMIT 1 OFFSET ?", [s.name, KEEP_REFRESHES]).fetchone()

@@ -56,7 +56,10 @@ def scanner_extension() -> Path:
 
 def load_scanner(con: Any) -> None:
     """``INSTALL '<file>'; LOAD sqlite_scanner`` (extensions cannot be downloaded here)."""
-    con.execute(f"INSTALL {sql_text(str(scanner_extension()))}")
+    installed = con.execute("SELECT installed FROM duckdb_extensions() WHERE extension_name = 'sqlite_scanner'"
+                            ).fetchone()
+    if not (installed and installed[0]):
+        con.execute(f"INSTALL {sql_text(str(scanner_extension()))}")
     con.execute("LOAD sqlite_scanner")
 
 

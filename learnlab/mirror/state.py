@@ -61,14 +61,14 @@ def all_columns_elsewhere(con: Any, source: str, table: str) -> set[str]:
 
 def save_state(con: Any, plan: TablePlan, signature: str, report: TableReport, *, forms: int,
                watermark: datetime | None, watermark_id: str | None, refresh_id: str, refreshed_at: datetime) -> None:
+    from learnlab.mirror.quality import insert_rows
+
     con.execute("DELETE FROM _mirror_state WHERE source = ? AND table_name = ?", [report.source, plan.name])
-    con.execute(
-        f"INSERT INTO _mirror_state ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-        [report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
-         plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, report.rows, refresh_id,
-         refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
-         report.recovered],
-    )
+    insert_rows(con, "_mirror_state", COLUMNS, [(
+        report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
+        plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, report.rows, refresh_id,
+        refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
+        report.recovered)])
 
 
 def forget_state(con: Any, source: str, table: str) -> None:

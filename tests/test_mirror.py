@@ -1,0 +1,554 @@
+"""The DuckDB mirror on SQLite sources: exact copies, incremental refreshes, deletes, late rows,
+stored forms, quality, privacy, drift, several sources, status, CLI (real SQLite, real DuckDB)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import learnlab.models as m
+from learnlab import mirror
+from learnlab.cli import app
+from learnlab.config import Settings
+from learnlab.db.encoding import format_datetime, new_ulid, to_epoch_ms
+from learnlab.db.engine import connect
+from learnlab.errors import MirrorError
+from learnlab.migrate import upgrade
+from learnlab.mirror.plan import MirrorOptions
+from learnlab.mirror.privacy import hmac_hex, load_key
+from learnlab.mirror.source import load_scanner
+from learnlab.mirror.status import status
+from learnlab.mirror.verify import compare
+
+UTC = timezone.utc
+T0 = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
+N0 = T0.replace(tzinfo=None)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def duck(tmp_path: Path) -> Path:
+    return tmp_path / "analytics.duckdb"
+
+
+def run(settings: Settings, tmp_path: Path, **kw):
+    return mirror.refresh(settings, duck(tmp_path), **kw)
+
+
+def equal(settings: Settings, tmp_path: Path, **kw) -> None:
+    assert compare(settings.database_path, duck(tmp_path), **kw) == []
+
+
+def query(tmp_path: Path, sql: str, params=None) -> list[tuple]:
+    con = mirror.open_reader(duck(tmp_path))
+    try:
+        return con.execute(sql, params).fetchall() if params else con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def raw(settings: Settings) -> sqlite3.Connection:
+    conn = sqlite3.connect(settings.database_path, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def vec(*xs: float) -> bytes:
+    return np.array(xs, dtype="<f4").tobytes()
+
+
+def populate(db, users: int = 5, at: datetime = T0) -> list[str]:
+    """A small platform: users, sessions, passwords, usage, a document with embeddings, a team."""
+    ids = []
+    with db.transaction() as s:
+        team = m.Team(name="Core", createdAt=at, updatedAt=at)
+        s.add(team)
+        s.flush()
+        s.add(m.TeamSettings(teamId=team.id, aiMonthlyBudgetCents=500, createdAt=at, updatedAt=at))
+        doc = m.Document(title="Intro", content="hello", createdAt=at, updatedAt=at)
+        s.add(doc)
+        s.flush()
+        for j, e in enumerate([vec(1, 0, 0, 0), vec(0.9, 0.1, 0, 0), vec(0, 0, 1, 0)]):
+            s.add(m.DocumentChunk(documentId=doc.id, chunkIndex=j, embedding=e, content=f"c{j}",
+                                  metadata_={"model": "test", "dim": 4}, createdAt=at, updatedAt=at))
+        for i in range(users):
+            t = at + timedelta(minutes=i)
+            u = m.User(email=f"user{i}@example.com", name=f"User {i}", plan=m.Plan.pro if i % 2 else m.Plan.basic,
+                       isSubscribed=bool(i % 2), createdAt=t, updatedAt=t, lastSeenAt=t)
+            s.add(u)
+            s.flush()
+            ids.append(u.id)
+            s.add(m.Password(userId=u.id, hash=f"argon2-secret-{i}"))
+            s.add(m.Session(userId=u.id, expirationDate=t + timedelta(days=30), createdAt=t, updatedAt=t))
+            s.add(m.TeamMember(userId=u.id, teamId=team.id, joinedAt=t, updatedAt=t))
+            for k in range(3):
+                s.add(m.AIUsage(userId=u.id, prompt=f"p{i}{k}", response="r", tokensUsed=100 * k, costInCents=k,
+                                success=k != 2, usageMonth="2024-05", model="gpt", createdAt=t, updatedAt=t))
+    return ids
+
+
+# -- first refresh --------------------------------------------------------------------------------
+def test_first_refresh_copies_every_table_with_exact_types(db, settings, tmp_path):
+    populate(db)
+    report = run(settings, tmp_path)
+    assert report["User"].mode == "full" and report["User"].inserted == 5
+    assert report["AIUsage"].rows == 15 and report["DocumentChunk"].rows == 3
+    equal(settings, tmp_path)
+    types = dict(query(tmp_path, "SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = 'AIUsage'"))
+    assert types["createdAt"] == "TIMESTAMP" and types["success"] == "BOOLEAN" and types["tokensUsed"] == "BIGINT"
+    assert dict(query(tmp_path, "DESCRIBE \"DocumentChunk\"") and [(r[0], r[1]) for r in query(
+        tmp_path, "DESCRIBE \"DocumentChunk\"")])["embedding"] == "FLOAT[4]"
+    assert dict((r[0], r[1]) for r in query(tmp_path, "DESCRIBE \"DocumentChunk\""))["metadata"] == "JSON"
+    assert query(tmp_path, "SELECT min(\"createdAt\"), bool_and(success) FROM \"AIUsage\"") == [(N0, False)]
+    assert query(tmp_path, "SELECT DISTINCT metadata->>'model' FROM \"DocumentChunk\"") == [("test",)]
+    # DuckDB computes similarities on the mirrored vectors.
+    ranked = query(tmp_path, "SELECT \"chunkIndex\", round(array_cosine_similarity(embedding, [1, 0, 0, 0]::FLOAT[4]), 3) "
+                             "FROM \"DocumentChunk\" ORDER BY 2 DESC")
+    assert [r[0] for r in ranked] == [0, 1, 2] and ranked[0][1] == 1.0
+    assert "Password" not in {r[0] for r in query(tmp_path, "SHOW TABLES")}
+
+
+def test_every_stored_datetime_form_converts_to_one_utc_timestamp(db, settings, tmp_path):
+    forms = {
+        "iso": "2024-05-06T07:08:09.123+00:00", "z": "2024-05-06T07:08:09.123Z",
+        "offset": "2024-05-06T09:08:09.123+02:00", "space": "2024-05-06 07:08:09.123",
+        "ms": to_epoch_ms(T0), "real": to_epoch_ms(T0) + 0.25,  # REAL ms (a fraction stays REAL)
+    }
+    conn = raw(settings)
+    for name, value in forms.items():
+        conn.execute('INSERT INTO "Challenge" (id, title, description, difficulty, "startDate", "endDate", '
+                     '"isActive", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                     (new_ulid(T0), name, "d", "beginner", value, value, 1, value, value))
+    conn.execute('INSERT INTO "Challenge" (id, title, description, difficulty, "startDate", "endDate", "updatedAt") '
+                 "VALUES ('C-default', 'sql default', 'd', 'expert', 0, 0, CURRENT_TIMESTAMP)")
+    assert {r[0] for r in conn.execute('SELECT typeof("startDate") FROM "Challenge"')} == {"text", "integer", "real"}
+    run(settings, tmp_path)
+    equal(settings, tmp_path)
+    got = dict(query(tmp_path, 'SELECT title, "startDate" FROM "Challenge" WHERE title <> \'sql default\''))
+    assert got.pop("real") == N0 + timedelta(microseconds=250)
+    assert set(got.values()) == {N0}, got
+    # CURRENT_TIMESTAMP's form ('YYYY-MM-DD HH:MM:SS', UTC) converts too.
+    default = query(tmp_path, "SELECT \"createdAt\" FROM \"Challenge\" WHERE id = 'C-default'")[0][0]
+    assert abs(default - datetime.now(UTC).replace(tzinfo=None)) < timedelta(minutes=5)
+    mixed = query(tmp_path, "SELECT column_name, stored_value FROM _mirror_quality WHERE table_name = 'Challenge' "
+                            "AND row_id IS NULL ORDER BY 1")
+    assert [c for c, _ in mixed] == ["createdAt", "endDate", "startDate", "updatedAt"]
+    assert all(set(v.split("+")) == {"iso8601", "current_timestamp", "unixepoch-ms"} for c, v in mixed
+               if c in ("createdAt", "updatedAt"))
+
+
+def test_mirror_file_defaults_beside_the_database_and_follows_learnlab_duckdb(db, settings, tmp_path, monkeypatch):
+    populate(db, users=1)
+    monkeypatch.delenv("LEARNLAB_DUCKDB", raising=False)
+    report = mirror.refresh(settings)
+    assert report.duckdb_path == settings.database_path.absolute().with_name("analytics.duckdb")
+    assert report.duckdb_path.is_symlink() and report.duckdb_path.resolve() == report.generation
+    monkeypatch.setenv("LEARNLAB_DUCKDB", str(tmp_path / "other.duckdb"))
+    assert mirror.refresh(settings).duckdb_path == tmp_path / "other.duckdb"
+    # plain DuckDB readers open the published file through the link
+    con = duckdb.connect(str(tmp_path / "other.duckdb"), read_only=True)
+    assert con.execute('SELECT count(*) FROM "User"').fetchone() == (1,)
+    con.close()
+
+
+# -- incremental refreshes ---------------------------------------------------------------------------
+def test_incremental_refresh_applies_inserts_updates_and_deletes(db, settings, tmp_path):
+    ids = populate(db)
+    run(settings, tmp_path)
+    with db.transaction() as s:
+        s.get(m.User, ids[0]).plan = m.Plan.premium
+        s.delete(s.get(m.User, ids[1]))  # cascades: its sessions, usage, membership
+        s.add(m.User(email="new@example.com"))
+    report = run(settings, tmp_path)
+    assert report["User"].mode == "incremental"
+    assert (report["User"].inserted, report["User"].updated, report["User"].deleted) == (1, 1, 1)
+    assert report["AIUsage"].deleted == 3 and report["Session"].deleted == 1 and report["TeamMember"].deleted == 1
+    assert report["Team"].changed == 0 and report["DocumentChunk"].changed == 0
+    equal(settings, tmp_path)
+    # nothing changed: nothing reported
+    again = run(settings, tmp_path)
+    assert again.total("inserted") == again.total("updated") == again.total("deleted") == 0
+    equal(settings, tmp_path)
+
+
+def test_incremental_refresh_reads_only_changed_rows_through_the_updatedAt_index(db, settings, tmp_path):
+    conn = raw(settings)
+    user = new_ulid(T0)
+    conn.execute('INSERT INTO "User" (id, email, "updatedAt") VALUES (?, ?, ?)', (user, "a@example.com",
+                                                                                 format_datetime(T0)))
+    rows = []
+    for i in range(300):  # one row an hour: nothing but the changed rows is inside the safety window
+        t = format_datetime(T0 + timedelta(hours=i))
+        rows.append((new_ulid(T0 + timedelta(hours=i)), user, "p", 0, 0, 1, "2024-05", t, t))
+    conn.executemany('INSERT INTO "AIUsage" (id, "userId", prompt, "tokensUsed", "costInCents", success, '
+                     '"usageMonth", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+    run(settings, tmp_path)
+    later = format_datetime(T0 + timedelta(days=400))
+    conn.executemany('UPDATE "AIUsage" SET "tokensUsed" = 7, "updatedAt" = ? WHERE id = ?',
+                     [(later, rows[i][0]) for i in (3, 150, 299)])
+    seen: list[str] = []
+    report = run(settings, tmp_path, tracer=lambda sql, params: seen.append(sql))
+    assert report["AIUsage"].read == 3 and report["AIUsage"].updated == 3
+    changed_sql = next(s for s in seen if s.startswith('SELECT "id"') and 'FROM "AIUsage" WHERE' in s)
+    plan = duckdb.connect()
+    load_scanner(plan)
+    plan.execute(f"ATTACH '{settings.database_path}' AS s (TYPE sqlite, READ_ONLY)")
+    explained = " ".join(r[-1] for r in plan.execute(
+        "SELECT * FROM sqlite_query('s', ?)", ["EXPLAIN QUERY PLAN " + changed_sql]).fetchall())
+    assert "AIUsage_updatedAt_idx" in explained and "SCAN" not in explained.replace("SCAN CONSTANT", "")
+    equal(settings, tmp_path)
+
+
+def test_changed_rows_in_other_stored_forms_are_not_skipped(db, settings, tmp_path):
+    """Text comparisons would miss these: INTEGER sorts before TEXT, ' ' before 'T', offsets shift."""
+    ids = populate(db, users=4)
+    run(settings, tmp_path)
+    after = datetime.now(UTC) + timedelta(minutes=1)
+    conn = raw(settings)
+    conn.execute('UPDATE "User" SET name = ?, "updatedAt" = ? WHERE id = ?', ("ms", to_epoch_ms(after), ids[0]))
+    conn.execute('UPDATE "User" SET name = ?, "updatedAt" = ? WHERE id = ?',
+                 ("space", f"{after:%Y-%m-%d %H:%M:%S}", ids[1]))
+    conn.execute('UPDATE "User" SET name = ?, "updatedAt" = ? WHERE id = ?',
+                 ("offset", (after - timedelta(hours=-5)).astimezone(timezone(timedelta(hours=-5))).isoformat(), ids[2]))
+    report = run(settings, tmp_path, options=MirrorOptions().with_privacy(**{"User.name": "keep"}))
+    assert report["User"].mode == "reload"  # the privacy rule changed: name is mirrored now
+    opts = MirrorOptions().with_privacy(**{"User.name": "keep"})
+    conn.execute('UPDATE "User" SET name = ?, "updatedAt" = ? WHERE id = ?', ("ms2", to_epoch_ms(after) + 1, ids[0]))
+    conn.execute('UPDATE "User" SET name = ?, "updatedAt" = ? WHERE id = ?',
+                 ("space2", f"{after + timedelta(seconds=1):%Y-%m-%d %H:%M:%S}", ids[1]))
+    offset = (after + timedelta(seconds=1)).astimezone(timezone(timedelta(hours=-5))).isoformat()
+    conn.execute('UPDATE "User" SET name = ?, "updatedAt" = ? WHERE id = ?', ("offset2", offset, ids[2]))
+    report = run(settings, tmp_path, options=opts)
+    assert report["User"].updated == 3
+    names = dict(query(tmp_path, 'SELECT id, name FROM "User"'))
+    assert [names[i] for i in ids[:3]] == ["ms2", "space2", "offset2"]
+    equal(settings, tmp_path, options=opts)
+
+
+def test_late_commits_inside_the_window_are_counted_and_older_ones_recovered(db, settings, tmp_path):
+    populate(db, users=2)
+    first = run(settings, tmp_path)
+    watermark = first["AIUsage"].watermark.replace(tzinfo=UTC)
+    user = query(tmp_path, 'SELECT min(id) FROM "User"')[0][0]
+    conn = raw(settings)
+
+    def usage(at: datetime) -> str:
+        i = new_ulid(at)
+        conn.execute('INSERT INTO "AIUsage" (id, "userId", prompt, "usageMonth", "createdAt", "updatedAt") '
+                     "VALUES (?, ?, 'late', '2024-05', ?, ?)", (i, user, format_datetime(at), format_datetime(at)))
+        return i
+
+    usage(watermark - timedelta(seconds=10))  # committed after the refresh that passed its time
+    report = run(settings, tmp_path)
+    assert report["AIUsage"].inserted == 1 and report["AIUsage"].late == 1 and report["AIUsage"].recovered == 0
+    usage(watermark - timedelta(hours=2))  # later than even the window: the count check finds it
+    report = run(settings, tmp_path)
+    assert report["AIUsage"].recovered == 1 and report["AIUsage"].inserted == 1
+    equal(settings, tmp_path)
+
+
+def test_rows_whose_cursor_is_null_are_never_skipped(db, settings, tmp_path):
+    conn = raw(settings)
+    conn.execute('CREATE TABLE "Note" (id TEXT NOT NULL PRIMARY KEY, body TEXT, "updatedAt" DATETIME)')
+    conn.execute('CREATE INDEX "Note_updatedAt_idx" ON "Note"("updatedAt")')
+    conn.executemany('INSERT INTO "Note" VALUES (?, ?, ?)', [("n1", "a", None), ("n2", "b", format_datetime(T0))])
+    report = run(settings, tmp_path)
+    assert report["Note"].rows == 2
+    conn.execute("UPDATE \"Note\" SET body = 'edited' WHERE id = 'n1'")  # still NULL
+    report = run(settings, tmp_path)
+    assert report["Note"].mode == "incremental" and report["Note"].updated == 1
+    assert query(tmp_path, "SELECT body FROM \"Note\" WHERE id = 'n1'") == [("edited",)]
+    equal(settings, tmp_path)
+
+
+def test_deletes_anywhere_in_a_large_table_reach_the_mirror(db, settings, tmp_path):
+    conn = raw(settings)
+    user = new_ulid(T0)
+    conn.execute('INSERT INTO "User" (id, email, "updatedAt") VALUES (?, ?, ?)', (user, "a@example.com",
+                                                                                 format_datetime(T0)))
+    rows = [(new_ulid(T0 + timedelta(minutes=i)), user, "p", "2024-05", format_datetime(T0 + timedelta(minutes=i)))
+            for i in range(5000)]
+    conn.executemany('INSERT INTO "AIUsage" (id, "userId", prompt, "usageMonth", "updatedAt") VALUES (?, ?, ?, ?, ?)',
+                     rows)
+    opts = MirrorOptions(leaf_rows=200)
+    run(settings, tmp_path, options=opts)
+    gone = [rows[i][0] for i in (0, 17, 2500, 4999)] + [r[0] for r in rows[3000:3300]]
+    conn.executemany('DELETE FROM "AIUsage" WHERE id = ?', [(g,) for g in gone])
+    seen: list[str] = []
+    report = run(settings, tmp_path, options=opts, tracer=lambda sql, p: seen.append(sql))
+    assert report["AIUsage"].deleted == len(gone) and report["AIUsage"].rows == 5000 - len(gone)
+    # keys were compared range by range, not all read: the leaf reads cover a fraction of the table
+    leaf_reads = [s for s in seen if s.startswith('SELECT CAST("id" AS TEXT) AS k FROM "AIUsage"')]
+    assert leaf_reads and any("WITH b(i, lo, hi)" in s for s in seen)
+    equal(settings, tmp_path, options=opts)
+
+
+def test_tables_without_updatedAt_or_without_key_are_compared_whole(db, settings, tmp_path):
+    populate(db, users=3)
+    conn = raw(settings)
+    conn.execute('CREATE TABLE "Tag" (label TEXT, weight REAL)')  # no key at all
+    conn.executemany('INSERT INTO "Tag" VALUES (?, ?)', [("a", 0.1 + 0.2), ("a", 0.1 + 0.2), ("b", 1e-300)])
+    opts = MirrorOptions().with_privacy(Password="include", **{"Password.hash": "drop"})
+    report = run(settings, tmp_path, options=opts)
+    assert report["Password"].rows == 3 and report["Tag"].rows == 3
+    assert "hash" not in {r[0] for r in query(tmp_path, "DESCRIBE \"Password\"")}
+    assert sorted(r[0] for r in query(tmp_path, 'SELECT weight FROM "Tag"'))[-1] == 0.1 + 0.2  # exact REAL
+    user = query(tmp_path, 'SELECT min("userId") FROM "Password"')[0][0]
+    conn.execute('DELETE FROM "Password" WHERE "userId" = ?', (user,))
+    conn.execute("DELETE FROM \"Tag\" WHERE rowid = (SELECT min(rowid) FROM \"Tag\" WHERE label = 'a')")
+    conn.execute("INSERT INTO \"Tag\" VALUES ('c', 2)")
+    report = run(settings, tmp_path, options=opts)
+    assert report["Password"].mode == "diff" and report["Password"].deleted == 1
+    assert (report["Tag"].inserted, report["Tag"].deleted) == (1, 1)
+    equal(settings, tmp_path, options=opts)
+
+
+# -- quality ------------------------------------------------------------------------------------------
+def test_bad_values_become_null_and_quality_rows_and_never_fail_a_table(db, settings, tmp_path):
+    populate(db, users=2)
+    conn = raw(settings)
+    user = conn.execute('SELECT min(id) FROM "User"').fetchone()[0]
+    doc = conn.execute('SELECT id FROM "Document"').fetchone()[0]
+    now = format_datetime(T0)
+    conn.execute('INSERT INTO "AIUsage" (id, "userId", prompt, "tokensUsed", success, "usageMonth", "createdAt", '
+                 '"updatedAt", model) VALUES (\'bad-1\', ?, \'p\', \'lots\', \'maybe\', \'2024-05\', 1715000000, ?, '
+                 "CAST(x'ff61' AS TEXT))", (user, now))
+    conn.execute('INSERT INTO "AIUsage" (id, "userId", prompt, "costInCents", "usageMonth", "createdAt", "updatedAt") '
+                 "VALUES ('bad-2', ?, 'p', 2.5, '2024-05', 'yesterday', ?)", (user, now))
+    conn.execute('INSERT INTO "DocumentChunk" (id, "chunkIndex", embedding, metadata, "documentId", content, '
+                 '"updatedAt") VALUES (\'bad-3\', 9, ?, \'{oops\', ?, \'x\', ?)', (vec(1, 2), doc, now))
+    report = run(settings, tmp_path)
+    assert report["AIUsage"].rows == 8 and report["DocumentChunk"].rows == 4
+    found = {(t, c, r): (st, v, p) for t, c, r, st, v, p in query(
+        tmp_path, "SELECT table_name, column_name, row_id, stored_type, stored_value, problem FROM _mirror_quality "
+                  "WHERE row_id IS NOT NULL")}
+    assert found[("AIUsage", "tokensUsed", "bad-1")][:2] == ("text", "lots")
+    assert found[("AIUsage", "success", "bad-1")][:2] == ("text", "maybe")
+    assert found[("AIUsage", "createdAt", "bad-1")][0] == "integer" and "seconds" in found[("AIUsage", "createdAt", "bad-1")][2]
+    assert found[("AIUsage", "model", "bad-1")][0] == "text" and "UTF-8" in found[("AIUsage", "model", "bad-1")][2]
+    assert found[("AIUsage", "costInCents", "bad-2")][:2] == ("real", "2.5")
+    assert found[("AIUsage", "createdAt", "bad-2")][:2] == ("text", "yesterday")
+    assert found[("DocumentChunk", "metadata", "bad-3")][:2] == ("text", "{oops")
+    assert "8 bytes" in found[("DocumentChunk", "embedding", "bad-3")][2]
+    assert query(tmp_path, "SELECT \"tokensUsed\", success, \"createdAt\", model FROM \"AIUsage\" WHERE id = 'bad-1'") == [
+        (None, None, None, None)]
+    equal(settings, tmp_path)
+    # a fixed value loses its quality row
+    conn.execute("UPDATE \"AIUsage\" SET \"tokensUsed\" = 5, \"updatedAt\" = ? WHERE id = 'bad-1'",
+                 (format_datetime(datetime.now(UTC)),))
+    run(settings, tmp_path)
+    left = {(c, r) for c, r in query(tmp_path, "SELECT column_name, row_id FROM _mirror_quality WHERE row_id = 'bad-1'")}
+    assert ("tokensUsed", "bad-1") not in left and ("success", "bad-1") in left
+
+
+# -- privacy ------------------------------------------------------------------------------------------
+def test_privacy_defaults_keep_secrets_and_emails_out_of_the_file(db, settings, tmp_path, monkeypatch):
+    monkeypatch.delenv("LEARNLAB_MIRROR_KEY", raising=False)
+    ids = populate(db, users=3)
+    report = run(settings, tmp_path)
+    key_file = Path(str(duck(tmp_path)) + ".key")
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = load_key(duck(tmp_path))
+    tables = {r[0] for r in query(tmp_path, "SHOW TABLES")}
+    assert "Password" not in tables and "Password" in report.sources[0].excluded
+    cols = {r[0] for r in query(tmp_path, 'DESCRIBE "User"')}
+    assert "name" not in cols and "email" in cols
+    emails = {r[0] for r in query(tmp_path, 'SELECT email FROM "User"')}
+    assert emails == {hmac_hex(f"user{i}@example.com", key) for i in range(3)}
+    sessions = {r[0] for r in query(tmp_path, 'SELECT id FROM "Session"')}
+    raw_sessions = {r[0] for r in raw(settings).execute('SELECT id FROM "Session"')}
+    assert sessions == {hmac_hex(s, key) for s in raw_sessions}
+    # deletes on the hashed-key table still arrive
+    with db.transaction() as s:
+        s.delete(s.get(m.User, ids[0]))
+    assert run(settings, tmp_path)["Session"].deleted == 1
+    equal(settings, tmp_path)
+    # no plaintext email, name, session id or password hash anywhere in the published file
+    data = duck(tmp_path).resolve().read_bytes()
+    for secret in [b"user1@example.com", b"User 1", b"argon2-secret-1", *(s.encode() for s in raw_sessions)]:
+        assert secret not in data
+
+
+def test_privacy_rules_and_key_are_configurable(db, settings, tmp_path, monkeypatch):
+    populate(db, users=2)
+    monkeypatch.setenv("LEARNLAB_MIRROR_KEY", "k3y")
+    monkeypatch.setenv("LEARNLAB_MIRROR_PRIVACY", "User.name=keep,User.email=drop")
+    run(settings, tmp_path)
+    cols = {r[0] for r in query(tmp_path, 'DESCRIBE "User"')}
+    assert "email" not in cols and "name" in cols
+    assert not Path(str(duck(tmp_path)) + ".key").exists()
+    monkeypatch.setenv("LEARNLAB_MIRROR_PRIVACY", "User.name=hash")
+    report = run(settings, tmp_path)
+    assert report["User"].mode == "reload" and any("User.name" in d for d in report.drift)
+    assert {r[0] for r in query(tmp_path, 'SELECT name FROM "User"')} == {hmac_hex(f"User {i}", b"k3y") for i in range(2)}
+
+
+# -- drift ---------------------------------------------------------------------------------------------
+def test_schema_drift_added_column_table_and_dropped_column(db, settings, tmp_path):
+    populate(db, users=3)
+    run(settings, tmp_path)
+    conn = raw(settings)
+    conn.execute('ALTER TABLE "AIUsage" ADD COLUMN "latencyMs" INTEGER NOT NULL DEFAULT 42')
+    conn.execute('CREATE TABLE "Feedback" (id TEXT NOT NULL PRIMARY KEY, score INTEGER, "updatedAt" DATETIME NOT NULL)')
+    conn.execute("INSERT INTO \"Feedback\" VALUES ('f1', 5, ?)", (format_datetime(T0),))
+    conn.execute('ALTER TABLE "Team" DROP COLUMN description')
+    report = run(settings, tmp_path)
+    assert "+ AIUsage.latencyMs INTEGER NOT NULL DEFAULT 42" in report.drift
+    assert any(d.startswith("+ table Feedback") for d in report.drift) and "- Team.description" in report.drift
+    assert query(tmp_path, 'SELECT DISTINCT "latencyMs" FROM "AIUsage"') == [(42,)]
+    assert query(tmp_path, 'SELECT score FROM "Feedback"') == [(5,)]
+    assert "description" not in {r[0] for r in query(tmp_path, 'DESCRIBE "Team"')}
+    assert {r[0] for r in query(tmp_path, "SELECT DISTINCT table_name FROM _mirror_drift")} >= {"AIUsage", "Feedback", "Team"}
+    equal(settings, tmp_path)
+    conn.execute('DROP TABLE "Feedback"')
+    report = run(settings, tmp_path)
+    assert any(d.startswith("- table Feedback") for d in report.drift)
+    assert "Feedback" not in {r[0] for r in query(tmp_path, "SHOW TABLES")}
+    assert run(settings, tmp_path).drift == []
+
+
+# -- several sources -------------------------------------------------------------------------------------
+def test_several_sources_share_one_mirror_with_their_own_watermarks(tmp_path):
+    dbs = {}
+    for name in ("eu", "us"):
+        s = Settings(database_url=f"file:{tmp_path / (name + '.db')}")
+        d = connect(s)
+        upgrade(d)
+        populate(d, users=2 if name == "eu" else 3)
+        dbs[name] = (s, d)
+    sources = {n: s for n, (s, _) in dbs.items()}
+    report = mirror.refresh(sources, duck(tmp_path))
+    assert report.tables["eu/User"].rows == 2 and report.tables["us/User"].rows == 3
+    assert query(tmp_path, 'SELECT _source, count(*) FROM "User" GROUP BY 1 ORDER BY 1') == [("eu", 2), ("us", 3)]
+    with dbs["us"][1].transaction() as s:
+        s.add(m.User(email="late@example.com"))
+    report = mirror.refresh(sources, duck(tmp_path))
+    assert report.tables["us/User"].inserted == 1 and report.tables["eu/User"].changed == 0
+    marks = dict(((s, t), w) for s, t, w in query(tmp_path, "SELECT source, table_name, watermark FROM _mirror_state"))
+    assert marks[("us", "User")] > marks[("eu", "User")]
+    # refreshing one source alone keeps the other's rows
+    mirror.refresh({"eu": sources["eu"]}, duck(tmp_path))
+    for name, (s, d) in dbs.items():
+        assert compare(s.database_path, duck(tmp_path), source_name=name) == []
+        d.close()
+
+
+# -- status, progress, readers, CLI ---------------------------------------------------------------------
+def test_status_reports_tables_and_refreshes(db, settings, tmp_path):
+    populate(db, users=2)
+    run(settings, tmp_path)
+    with db.transaction() as s:
+        s.add(m.User(email="x@example.com"))
+    run(settings, tmp_path)
+    st = status(duck(tmp_path))
+    user = st.table("User")
+    assert (user.rows, user.inserted, user.mode) == (3, 1, "incremental") and user.watermark is not None
+    assert user.refreshed_at is not None and user.seconds >= 0
+    assert len(st.refreshes) == 2 and st.refreshes[0].inserted == 1 and st.refreshes[0].pull_bytes is None
+
+
+def test_progress_callback_sees_every_table_and_tracer_every_statement(db, settings, tmp_path):
+    populate(db, users=1)
+    events, statements = [], []
+    report = run(settings, tmp_path, progress=events.append, tracer=lambda sql, p: statements.append(sql))
+    done = [e for e in events if e.phase == "done"]
+    assert {e.table for e in done} == set(report.tables) and done[-1].index == done[-1].total - 1
+    assert any(s.startswith("ATTACH") for s in statements) and any("sqlite_query" in s for s in statements)
+
+
+def test_connect_refreshes_and_returns_a_read_only_connection(db, settings, tmp_path):
+    populate(db, users=2)
+    con = mirror.connect(settings, duck(tmp_path))
+    assert con.execute('SELECT count(*) FROM "User"').fetchone() == (2,)
+    with pytest.raises(duckdb.Error):
+        con.execute('DELETE FROM "User"')
+    # a reader holding its file does not stop the next refresh (it writes another generation)
+    with db.transaction() as s:
+        s.add(m.User(email="more@example.com"))
+    assert run(settings, tmp_path)["User"].inserted == 1
+    assert con.execute('SELECT count(*) FROM "User"').fetchone() == (2,)  # its consistent snapshot
+    con.close()
+    assert query(tmp_path, 'SELECT count(*) FROM "User"') == [(3,)]
+
+
+def test_a_failed_refresh_leaves_the_published_mirror_untouched(db, settings, tmp_path):
+    ids = populate(db, users=3)
+    run(settings, tmp_path)
+    before = query(tmp_path, 'SELECT id, plan FROM "User" ORDER BY id')
+    with db.transaction() as s:
+        s.get(m.User, ids[0]).plan = m.Plan.premium
+        s.delete(s.get(m.User, ids[2]))
+
+    def boom(sql, params):
+        if "DELETE FROM \"AIUsage\"" in sql:
+            raise RuntimeError("simulated crash in the middle of a refresh")
+
+    with pytest.raises(RuntimeError):
+        run(settings, tmp_path, tracer=boom)
+    assert query(tmp_path, 'SELECT id, plan FROM "User" ORDER BY id') == before
+    report = run(settings, tmp_path)
+    assert report["User"].updated == 1 and report["User"].deleted == 1
+    equal(settings, tmp_path)
+
+
+def test_watch_refreshes_on_the_interval_and_stops_between_refreshes(db, settings, tmp_path):
+    import threading
+
+    from learnlab.mirror.watch import watch
+
+    populate(db, users=1)
+    stop, reports = threading.Event(), []
+
+    def on_report(r):
+        reports.append(r)
+        if len(reports) == 1:
+            with db.transaction() as s:
+                s.add(m.User(email="w@example.com"))
+        if len(reports) == 2:
+            stop.set()
+
+    assert watch(settings, duck(tmp_path), interval=0.05, stop=stop, on_report=on_report) == 2
+    assert reports[1]["User"].inserted == 1
+
+
+def test_cli_mirror_refresh_status_and_errors(db, settings, tmp_path, monkeypatch):
+    populate(db, users=2)
+    monkeypatch.setenv("DATABASE_URL", f"file:{settings.database_path}")
+    runner = CliRunner()
+    out = runner.invoke(app, ["mirror", "--duckdb", str(duck(tmp_path))])
+    assert out.exit_code == 0, out.output
+    assert "refreshed" in out.output and "User: full, +2" in out.output
+    out = runner.invoke(app, ["mirror", "--duckdb", str(duck(tmp_path)), "--quiet"])
+    assert out.exit_code == 0 and out.output == ""
+    out = runner.invoke(app, ["mirror", "status", "--duckdb", str(duck(tmp_path)), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert {t["table"] for t in data["tables"]} >= {"User", "AIUsage"} and len(data["refreshes"]) == 2
+    out = runner.invoke(app, ["mirror", "status", "--duckdb", str(duck(tmp_path))])
+    assert out.exit_code == 0 and "AIUsage" in out.output
+    other = tmp_path / "b.db"
+    sqlite3.connect(other).close()
+    out = runner.invoke(app, ["mirror", "--duckdb", str(tmp_path / "multi.duckdb"), "--source",
+                              f"a=file:{settings.database_path}", "--source", f"b=file:{other}", "--full"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(app, ["mirror", "status", "--duckdb", str(tmp_path / "none.duckdb")])
+    assert out.exit_code == 1 and "run `learnlab mirror` first" in out.output
+    out = runner.invoke(app, ["mirror", "--duckdb", str(duck(tmp_path)), "--privacy", "User.id=drop"])
+    assert out.exit_code == 1 and "User.id=hash" in out.output
+
+
+def test_refusing_a_file_that_is_not_a_mirror(db, settings, tmp_path):
+    plain = tmp_path / "plain.duckdb"
+    duckdb.connect(str(plain)).execute("CREATE TABLE t AS SELECT 1 AS x").close()
+    with pytest.raises(MirrorError, match="not a learnlab mirror"):
+        mirror.refresh(settings, plain)
+    assert os.path.isfile(plain) and not os.path.islink(plain)
