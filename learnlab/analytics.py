@@ -102,7 +102,7 @@ def _coerce(value: Any, type_: str, field: str) -> Any:
             return bool(value)
         return str(value)
     except (TypeError, ValueError):
-        raise ValidationError(field, f"{value!r} is not a {type_}") from None
+        raise ValidationError(field, f"{value!r} is not of type {type_}") from None
 
 
 def parse(path: Path) -> Query:

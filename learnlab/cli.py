@@ -81,6 +81,45 @@ def sync() -> None:
         typer.echo(f"pulled {report.bytes_received} bytes in {report.seconds:.2f}s (changed: {report.changed})")
 
 
+@app.command()
+def query(
+    name: str = typer.Argument(None, help="Query name (a file in queries/); omit to list them."),
+    param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE, repeatable."),
+    duckdb_path: Optional[str] = typer.Option(None, "--duckdb", help="Mirror file (default: LEARNLAB_DUCKDB or beside the database)."),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+) -> None:
+    """Run an analytics query on the DuckDB mirror (read-only; works while the mirror refreshes)."""
+    from learnlab import analytics
+    from learnlab.errors import ValidationError
+    from learnlab.mirror import open_reader
+
+    if not name:
+        for q in analytics.all_queries():
+            params = ", ".join(p.name for p in q.params)
+            typer.echo(f"{q.name:24} {q.description} [{params}]")
+        return
+    if fmt not in ("table", "csv", "json"):
+        raise ValidationError("--format", f"{fmt!r} is not one of table, csv, json")
+    values = {}
+    for item in param:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValidationError("--param", f"{item!r} is not NAME=VALUE")
+        values[key] = value
+    bound = analytics.load(name).bind(**values)  # check before opening the mirror
+    with open_reader(duckdb_path) as con:
+        df = analytics.run(name, con, **bound)
+    if fmt == "csv":
+        typer.echo(df.write_csv(), nl=False)
+    elif fmt == "json":
+        typer.echo(df.write_json())
+    else:
+        import polars as pl
+
+        with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=40, tbl_width_chars=200):
+            typer.echo(str(df))
+
+
 @app.command("backup")
 def backup_cmd(
     to: str = typer.Option("backups", "--to", help="Folder for the backups."),

@@ -4,11 +4,11 @@
 WITH stats AS (
     SELECT fingerprint,
            any_value(statement) AS statement,
-           sum(calls) AS calls,
+           CAST(sum(calls) AS BIGINT) AS calls,
            sum("totalMs") AS total_ms,
            max("maxMs") AS max_ms,
            max("p95Ms") AS p95_ms,
-           sum(rows) AS rows
+           CAST(sum(rows) AS BIGINT) AS rows
     FROM "QueryStat"
     WHERE "bucketStart" >= $since AND ($source IS NULL OR source = $source)
     GROUP BY fingerprint
