@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from learnlab.errors import ValidationError
-
 from seeds.run import SeedReport, seed
 from seeds.scales import resolve_seed, resolve_until, resolve_users
 

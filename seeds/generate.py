@@ -22,7 +22,16 @@ from learnlab.monitoring import fingerprint, normalize
 from seeds import vocabulary as V
 from seeds.encode import DAY_MS, HOUR_MS, MINUTE_MS, cuids, datetimes, decode, months, ulids, ulids_bytes
 from seeds.population import (
-    FIRST_NAMES, LAST_NAMES, NULL, PLANS, ROLES, STATUSES, Context, Population, between, build_population,
+    FIRST_NAMES,
+    LAST_NAMES,
+    NULL,
+    PLANS,
+    ROLES,
+    STATUSES,
+    Context,
+    Population,
+    between,
+    build_population,
 )
 
 Chunk = list[tuple[str, list[tuple]]]
@@ -63,10 +72,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 TABLES = tuple(COLUMNS)
 
 
-def insert_sql(table: str) -> str:
+def insert_sql(table: str, rows: int = 1) -> str:
+    """``INSERT INTO "table" (...) VALUES (?, ...)``, with ``rows`` tuples of placeholders."""
     cols = COLUMNS[table]
     names = ", ".join('"' + c + '"' for c in cols)
-    return f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(cols))})'
+    one = f'({", ".join("?" * len(cols))})'
+    return f'INSERT INTO "{table}" ({names}) VALUES {", ".join([one] * rows)}'
 
 
 @dataclass
@@ -134,10 +145,11 @@ class Generator:
 
     def estimate_rows(self) -> int:
         """Roughly how many rows ``chunks()`` will write (for a progress bar)."""
-        n = self.ctx.n
-        rag = 0.12 * 20
-        return int(n * (1 + 0.88 + 1.6 + 0.5 + 0.27 + 0.16 + 20 + rag * 6.25 + 3.5 * 2.6 + 0.05)
-                   + self.n_documents() * 9 + 800 + 5000)
+        # per user: the user, password, sessions, image, subscriptions, memberships; ~20 AIUsage rows
+        # with ~2.4 RAG queries of ~5.3 results; ~2.8 challenge plays, each with a leaderboard entry
+        # and ~0.8 badges. Then documents and chunks, challenges and badges, monitoring.
+        per_user = 1 + 0.88 + 1.6 + 0.47 + 0.22 + 0.14 + 20 + 2.4 * 6.3 + 2.8 * 2.8
+        return int(self.ctx.n * per_user + self.n_documents() * 9 + 760 + 6500)
 
     def n_documents(self) -> int:
         return int(np.clip(round(self.ctx.n / 250), 2 * len(V.TOPICS), 4000))
@@ -245,7 +257,7 @@ class Generator:
         ctx, t = self.ctx, self.timings
         with t.on("Challenge"):
             rng = ctx.rng("challenges")
-            rows = []  # (start, end, created, kind, topic, number)
+            rows = []  # (start, end, kind, number or month)
             first_monday = (ctx.launch_ms // DAY_MS - 7 - (ctx.launch_ms // DAY_MS - 7 + 3) % 7) * DAY_MS
             start, n = first_monday, 1
             while start <= ctx.until_ms + 21 * DAY_MS:

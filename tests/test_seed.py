@@ -18,7 +18,7 @@ from learnlab.db.introspect import describe_schema
 from learnlab.errors import ValidationError
 from learnlab.migrate import upgrade
 from seeds import encode
-from seeds.generate import COLUMNS, TABLES
+from seeds.generate import TABLES
 from seeds.run import SeedError, seed
 
 UNTIL = "2026-11-01T00:00:00.000+00:00"
@@ -139,7 +139,7 @@ def test_schema_is_unchanged_by_seeding(db, tmp_path):
         conn.close()
 
 
-def test_a_failed_load_restores_the_indexes_and_raises(db, monkeypatch):
+def test_a_failed_load_leaves_the_database_empty_with_its_indexes(db, monkeypatch):
     from seeds.generate import Generator
 
     def broken(self):
@@ -157,6 +157,9 @@ def test_a_failed_load_restores_the_indexes_and_raises(db, monkeypatch):
         assert describe_schema(raw) == before
     finally:
         conn.close()
+    assert all(one(db, f'SELECT count(*) FROM "{t}"') == 0 for t in TABLES)  # no partial seed left behind
+    monkeypatch.undo()
+    assert seed(db, users=40).total_rows > 0
 
 
 # -- relations, timestamps, values ------------------------------------------------------------
