@@ -47,3 +47,11 @@ def test_malformed_configuration_is_named(env, message):
 
 def test_loopback_sync_server_needs_no_token():
     assert Settings.from_env({"TURSO_DATABASE_URL": "http://127.0.0.1:8080"}).is_replica
+
+
+def test_libsql_urls_speak_https_to_the_sync_engine():
+    from learnlab.db.turso import http_url
+
+    assert http_url("libsql://db-org.turso.io") == "https://db-org.turso.io"
+    assert http_url("turso://db-org.turso.io") == "https://db-org.turso.io"
+    assert http_url("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
