@@ -234,7 +234,7 @@ def test_changed_rows_in_other_stored_forms_are_not_skipped(db, settings, tmp_pa
     equal(settings, tmp_path, options=opts)
 
 
-def test_late_commits_inside_the_window_are_counted_and_older_ones_recovered(db, settings, tmp_path):
+def test_late_commits_are_counted_and_rows_hidden_by_reused_rowids_recovered(db, settings, tmp_path):
     populate(db, users=2)
     first = run(settings, tmp_path)
     watermark = first["AIUsage"].watermark.replace(tzinfo=UTC)
@@ -249,10 +249,18 @@ def test_late_commits_inside_the_window_are_counted_and_older_ones_recovered(db,
 
     usage(watermark - timedelta(seconds=10))  # committed after the refresh that passed its time
     report = run(settings, tmp_path)
-    assert report["AIUsage"].inserted == 1 and report["AIUsage"].late == 1 and report["AIUsage"].recovered == 0
-    usage(watermark - timedelta(hours=2))  # later than even the window: the count check finds it
+    assert (report["AIUsage"].inserted, report["AIUsage"].late, report["AIUsage"].recovered) == (1, 1, 0)
+    usage(watermark - timedelta(hours=2))  # later than even the window: a new rowid shows it
     report = run(settings, tmp_path)
-    assert report["AIUsage"].recovered == 1 and report["AIUsage"].inserted == 1
+    assert (report["AIUsage"].inserted, report["AIUsage"].late, report["AIUsage"].recovered) == (1, 1, 0)
+    # The last row deleted, then a very late insert takes its rowid, and the counts agree:
+    # the changed last row is noticed, key ranges are compared, the row is fetched by key.
+    conn.execute('DELETE FROM "AIUsage" WHERE rowid = (SELECT max(rowid) FROM "AIUsage")')
+    hidden = usage(watermark - timedelta(days=3))
+    assert conn.execute('SELECT rowid = (SELECT max(rowid) FROM "AIUsage") FROM "AIUsage" WHERE id = ?',
+                        (hidden,)).fetchone() == (1,)
+    report = run(settings, tmp_path)
+    assert (report["AIUsage"].recovered, report["AIUsage"].deleted) == (1, 1)
     equal(settings, tmp_path)
 
 

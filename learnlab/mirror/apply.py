@@ -126,6 +126,7 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
     report = TableReport(ctx.source.name, plan.name, mode)
     t0 = time.perf_counter()
     name = plan.name
+    top = last_row(ctx, plan)
     exists = table_exists(ctx, name)
     old = target_columns(ctx, name) if exists else {}
     keep = all_columns_elsewhere(ctx.con, ctx.source.name, name) if exists else set()
@@ -175,8 +176,20 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
     report.watermark = watermark
     report.seconds = time.perf_counter() - t0
     save_state(ctx.con, plan, plan.signature(ctx.key_fingerprint), report, forms=forms, watermark=watermark,
-               watermark_id=wid, refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive)
+               watermark_id=wid, refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive, top=top)
     return report
+
+
+def last_row(ctx: Context, plan: TablePlan) -> tuple[int | None, str | None]:
+    """(highest rowid, its key), read in the refresh's snapshot; (None, None) without rowids."""
+    if not plan.key:
+        return None, None
+    try:
+        rows = ctx.source.rows(ctx.con, f"SELECT rowid, {quality.key_text_sqlite(plan)} FROM {q(plan.name)} "
+                                        "ORDER BY rowid DESC LIMIT 1")
+    except Exception:  # WITHOUT ROWID table
+        return None, None
+    return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
 
 
 # -- incremental ----------------------------------------------------------------------------
@@ -185,9 +198,25 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport
     report = TableReport(ctx.source.name, plan.name, "incremental")
     t0 = time.perf_counter()
     where = ""
+    top = last_row(ctx, plan)
+    suspect = False
     if state.watermark is not None:
         since = state.watermark.replace(tzinfo=timezone.utc) - ctx.options.safety_window
         where = changed_where(plan.cursor, since, nullable=not plan.column(plan.cursor).notnull)
+        if state.max_rowid is not None and top[0] is not None:
+            # Rows inserted since the last refresh, however old their cursor (a writer that
+            # committed later than even the window): SQLite gives new rows higher rowids...
+            where += f" OR rowid > {int(state.max_rowid)}"
+            # ...unless the last rows were deleted first: their rowids are then reused, and
+            # only a comparison of key ranges can tell.
+            if state.top_key is None:
+                suspect = False  # the table was empty
+            elif top[0] >= state.max_rowid:
+                again = ctx.source.rows(ctx.con, f"SELECT {quality.key_text_sqlite(plan)} FROM {q(plan.name)} "
+                                                 f"WHERE rowid = {int(state.max_rowid)}")
+                suspect = not again or again[0][0] != state.top_key
+            else:
+                suspect = True
     staged, report.read = stage(ctx, plan, where)
     forms, watermark, wid = state.forms, state.watermark, state.watermark_id
     if report.read:
@@ -199,7 +228,7 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport
         report.quality += quality.record_forms(ctx, plan, forms) if forms != state.forms else 0
     # Deletions (and inserts even the window missed): counts first, ranges only if they differ.
     report.rows = deletes.target_count(ctx, plan)
-    if deletes.source_count(ctx, plan) != report.rows:
+    if suspect or deletes.source_count(ctx, plan) != report.rows:
         found = deletes.find(ctx, plan)
         report.deleted = _delete(ctx, plan, found.gone)
         if found.missing:
@@ -214,7 +243,7 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport
     report.watermark = watermark
     report.seconds = time.perf_counter() - t0
     save_state(ctx.con, plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid,
-               refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive)
+               refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive, top=top)
     return report
 
 

@@ -15,7 +15,7 @@ from learnlab.mirror.plan import ColumnPlan, TablePlan, kind_of
 from learnlab.mirror.report import TableReport
 
 COLUMNS = ("source", "table_name", "mode", "key_columns", "cursor_column", "signature", "columns_json",
-           "embedding_dim", "forms", "watermark", "watermark_id", "rows", "refresh_id", "refreshed_at",
+           "embedding_dim", "forms", "watermark", "watermark_id", "max_rowid", "top_key", "rows", "refresh_id", "refreshed_at",
            "seconds", "inserted", "updated", "deleted", "late", "recovered")
 
 
@@ -32,6 +32,8 @@ class TableState:
     forms: int
     watermark: datetime | None
     watermark_id: str | None
+    max_rowid: int | None
+    top_key: str | None
     rows: int
     refresh_id: str | None = None
 
@@ -42,7 +44,8 @@ class TableState:
                 for n, decl, nn, dflt, rule in json.loads(d["columns_json"] or "[]")]
         return cls(d["source"], d["table_name"], d["mode"], tuple(json.loads(d["key_columns"] or "[]")),
                    d["cursor_column"], d["signature"], cols, d["embedding_dim"], int(d["forms"] or 0),
-                   d["watermark"], d["watermark_id"], int(d["rows"] or 0), d["refresh_id"])
+                   d["watermark"], d["watermark_id"], d["max_rowid"], d["top_key"], int(d["rows"] or 0),
+                   d["refresh_id"])
 
 
 def load_states(con: Any, source: str) -> dict[str, TableState]:
@@ -60,13 +63,14 @@ def all_columns_elsewhere(con: Any, source: str, table: str) -> set[str]:
 
 
 def save_state(con: Any, plan: TablePlan, signature: str, report: TableReport, *, forms: int,
-               watermark: datetime | None, watermark_id: str | None, refresh_id: str, refreshed_at: datetime) -> None:
+               watermark: datetime | None, watermark_id: str | None, refresh_id: str, refreshed_at: datetime,
+               top: tuple[int | None, str | None] = (None, None)) -> None:
     from learnlab.mirror.quality import insert_rows
 
     con.execute("DELETE FROM _mirror_state WHERE source = ? AND table_name = ?", [report.source, plan.name])
     insert_rows(con, "_mirror_state", COLUMNS, [(
         report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
-        plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, report.rows, refresh_id,
+        plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, top[0], top[1], report.rows, refresh_id,
         refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
         report.recovered)])
 

@@ -40,7 +40,7 @@ INTERNAL_DDL = (
     """CREATE TABLE IF NOT EXISTS _mirror_state (
         source VARCHAR, table_name VARCHAR, mode VARCHAR, key_columns VARCHAR, cursor_column VARCHAR,
         signature VARCHAR, columns_json VARCHAR, embedding_dim INTEGER, forms BIGINT,
-        watermark TIMESTAMP, watermark_id VARCHAR, rows BIGINT,
+        watermark TIMESTAMP, watermark_id VARCHAR, max_rowid BIGINT, top_key VARCHAR, rows BIGINT,
         refresh_id VARCHAR, refreshed_at TIMESTAMP, seconds DOUBLE,
         inserted BIGINT, updated BIGINT, deleted BIGINT, late BIGINT, recovered BIGINT)""",
     """CREATE TABLE IF NOT EXISTS _mirror_refresh (
