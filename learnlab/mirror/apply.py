@@ -25,6 +25,7 @@ from learnlab.mirror import catchup, deletes, quality, vectors
 from learnlab.mirror.convert import BAD, FORMS, HIDDEN, SOURCE, convert_select, source_select, sql_text
 from learnlab.mirror.cursor import changed_where
 from learnlab.mirror.plan import MirrorOptions, TablePlan
+from learnlab.mirror.privacy import hmac_hex
 from learnlab.mirror.report import TableReport
 from learnlab.mirror.source import Source
 from learnlab.mirror.state import TableState, all_columns_elsewhere, save_state
@@ -189,7 +190,12 @@ def last_row(ctx: Context, plan: TablePlan) -> tuple[int | None, str | None]:
                                         "ORDER BY rowid DESC LIMIT 1")
     except Exception:  # WITHOUT ROWID table
         return None, None
-    return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
+    return (int(rows[0][0]), _keep_key(ctx, plan, rows[0][1])) if rows else (0, None)
+
+
+def _keep_key(ctx: Context, plan: TablePlan, raw_key: str | None) -> str | None:
+    """A source key as it may be stored in the mirror (hashed when the key is hashed)."""
+    return hmac_hex(raw_key, ctx.key) if plan.key_hashed and raw_key is not None else raw_key
 
 
 # -- incremental ----------------------------------------------------------------------------
@@ -214,7 +220,7 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport
             elif top[0] >= state.max_rowid:
                 again = ctx.source.rows(ctx.con, f"SELECT {quality.key_text_sqlite(plan)} FROM {q(plan.name)} "
                                                  f"WHERE rowid = {int(state.max_rowid)}")
-                suspect = not again or again[0][0] != state.top_key
+                suspect = not again or _keep_key(ctx, plan, again[0][0]) != state.top_key
             else:
                 suspect = True
     staged, report.read = stage(ctx, plan, where)
