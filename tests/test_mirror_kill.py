@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -59,6 +58,14 @@ def _change(conn: sqlite3.Connection, rnd: random.Random, version: int) -> None:
     conn.execute("COMMIT")
 
 
+def _snapshot(conn: sqlite3.Connection, path: Path) -> Path:
+    """A copy of the source as it is now (the backup API includes what is still in the WAL)."""
+    out = sqlite3.connect(path)
+    conn.backup(out)
+    out.close()
+    return path
+
+
 def test_sigkill_at_random_moments_leaves_the_previous_or_the_next_refresh(tmp_path):
     rnd = random.Random(7)
     source = tmp_path / "dev.db"
@@ -75,15 +82,12 @@ def test_sigkill_at_random_moments_leaves_the_previous_or_the_next_refresh(tmp_p
                        format_datetime(t0 + timedelta(seconds=i))) for i in range(6_000)])
     target = tmp_path / "analytics.duckdb"
     refresh({"dev": source}, target)
-    versions = [tmp_path / "v0.db"]
-    shutil.copyfile(source, versions[0])
+    versions = [_snapshot(conn, tmp_path / "v0.db")]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     inside, matched = 0, 0
     for k in range(1, KILLS + 1):
         _change(conn, rnd, k)
-        versions.append(tmp_path / f"v{k}.db")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        shutil.copyfile(source, versions[-1])
+        versions.append(_snapshot(conn, tmp_path / f"v{k}.db"))
         child = subprocess.Popen([sys.executable, "-c", CHILD, str(source), str(target)], env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
         time.sleep(rnd.uniform(0.5, 2.0))
