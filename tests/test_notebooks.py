@@ -16,7 +16,7 @@ from learnlab.mirror import refresh
 from seeds.run import seed
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))  # marimo notebooks
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +41,17 @@ def test_notebook_passes_marimo_check(path):
     marimo = Path(sys.executable).with_name("marimo")
     result = subprocess.run([str(marimo), "check", str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_jupyter_notebook_runs_in_a_real_kernel(env, monkeypatch):
+    import nbclient
+    import nbformat
+
+    for key in ("DATABASE_URL", "LEARNLAB_DUCKDB"):
+        monkeypatch.setenv(key, env[key])
+    nb = nbformat.read(ROOT / "notebooks" / "analyst_starter.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "cost_per_plan" in text and "learning_assistant" in text
