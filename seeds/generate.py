@@ -9,6 +9,7 @@ column order of ``COLUMNS``, with values exactly as Prisma's adapter stores them
 from __future__ import annotations
 
 import time
+import uuid
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -432,34 +433,34 @@ class Generator:
                                f"{pop.team_name[team]} logo", dt[i], dt[i], None, team_ids[team]))
         yield [("Image", images)]
 
-        with t.on("TeamMember"):
-            members = []
-            for part in _slices(pop.member_user.shape[0], ctx.batch_rows):
+        for part in _slices(pop.member_user.shape[0], ctx.batch_rows):
+            with t.on("TeamMember"):
                 ids = ulids(pop.member_joined[part], rng)
                 roles = _objects(ROLES)[pop.member_role[part]].tolist()
-                members.extend(zip(ids, roles, self.dt(pop.member_joined[part]), self.dt(pop.member_updated[part]),
+                members = list(zip(ids, roles, self.dt(pop.member_joined[part]), self.dt(pop.member_updated[part]),
                                    self.user_ids(pop.member_user[part]), decode(pop.team_ids[pop.member_team[part]])))
-        yield [("TeamMember", members)]
+            yield [("TeamMember", members)]
 
-        with t.on("Subscription"):
-            subs = pop.subscriptions
-            rows = []
-            for part in _slices(len(subs), ctx.batch_rows):
+        subs = pop.subscriptions
+        for b, part in enumerate(_slices(len(subs), ctx.batch_rows)):
+            with t.on("Subscription"):
                 user, team = subs.user[part], subs.team[part]
                 uids = self.user_ids(np.maximum(user, 0))
-                tids = decode(pop.team_ids[np.maximum(team, 0)]) if pop.n_teams else [None] * len(uids)
+                tids = decode(pop.team_ids[np.maximum(team, 0)])
                 is_team = (team >= 0).tolist()
-                rows.extend(
-                    (sid, subs.subscription_ids[part.start + i], None if is_team[i] else uids[i],
-                     tids[i] if is_team[i] else None, status, "team" if is_team[i] else "individual", plan, amount,
-                     "USD", ps, pe, cancel, c, u)
+                # The payment provider's ids: random UUIDs (v4), from the seed.
+                raw_ids = ctx.rng("subscription-ids", b).integers(0, 256, size=(len(uids), 16), dtype=np.uint8)
+                provider_ids = [str(uuid.UUID(bytes=bytes(r), version=4)) for r in raw_ids]
+                rows = [
+                    (sid, provider_ids[i], None if is_team[i] else uids[i], tids[i] if is_team[i] else None, status,
+                     "team" if is_team[i] else "individual", plan, amount, "USD", ps, pe, cancel, c, u)
                     for i, (sid, status, plan, amount, ps, pe, cancel, c, u) in enumerate(zip(
                         decode(subs.ids[part]), _objects(STATUSES)[subs.status[part]].tolist(),
                         _objects(PLANS)[subs.plan[part]].tolist(), subs.amount[part].tolist(),
                         self.dt_nullable(subs.period_start[part]), self.dt_nullable(subs.period_end[part]),
                         self.dt_nullable(subs.canceled[part]), self.dt(subs.created[part]), self.dt(subs.updated[part])))
-                )
-        yield [("Subscription", rows)]
+                ]
+            yield [("Subscription", rows)]
 
     # AI usage, in time order, window by window; RAG queries and their results alongside.
     def ai_usage(self) -> Iterator[Chunk]:

@@ -14,7 +14,6 @@ Time is in integer milliseconds since the epoch. The timeline (``Context``):
 
 from __future__ import annotations
 
-import uuid
 import zlib
 from dataclasses import dataclass, field
 
@@ -75,7 +74,6 @@ class Subscriptions:
     """All subscriptions (individual and team), sorted by creation."""
 
     ids: np.ndarray  # S26
-    subscription_ids: list[str]
     user: np.ndarray  # user index or -1
     team: np.ndarray  # team index or -1
     plan: np.ndarray  # index into PLANS
@@ -344,17 +342,11 @@ def _build_subscriptions(ctx: Context, pop: Population) -> None:
     order = np.argsort(created, kind="stable")
     pop.subscriptions = Subscriptions(
         ids=ulids_bytes(created[order], rng),
-        subscription_ids=[str(uuid.UUID(bytes=b, version=4)) for b in _uuid_bytes(rng, order.shape[0])],
         user=user[order], team=team[order], plan=plan[order], amount=(price[plan] * seats)[order],
         status=cols["status"][order], created=created[order], updated=cols["updated"][order],
         period_start=cols["period_start"][order], period_end=cols["period_end"][order],
         canceled=cols["canceled"][order],
     )
-
-
-def _uuid_bytes(rng: np.random.Generator, n: int) -> list[bytes]:
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-    return [bytes(row) for row in raw]
 
 
 def _derive_user_state(ctx: Context, pop: Population) -> None:
