@@ -33,7 +33,7 @@ source, target = sys.argv[1], sys.argv[2]
 n = 0
 while True:
     print("start", flush=True)
-    mirror.refresh({"dev": source}, target, full=(n % 3 == 2))
+    mirror.refresh({"dev": source}, target, full=(n % 3 == 2), in_process=True)
     n += 1
     print("done", flush=True)
 """

@@ -84,7 +84,7 @@ def apply(conn: sqlite3.Connection, action: tuple) -> None:
                      (stamp(now, "iso"), usage[action[1] % len(usage)]))
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
+@settings(max_examples=10, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(batches=st.lists(st.lists(op, min_size=1, max_size=10), min_size=1, max_size=3))
 def test_mirror_equals_the_source_after_every_refresh(template, tmp_path_factory, batches):

@@ -107,7 +107,8 @@ def mirror(
     if watch:
         return _watch(sources, duckdb, interval, options, quiet)
     with _progress(quiet) as progress:
-        report = refresh(sources, duckdb, progress, options=options, full=full)
+        # This process opens the database only through the mirror: reading it here is safe.
+        report = refresh(sources, duckdb, progress, options=options, full=full, in_process=True)
     _print_report(report, quiet)
 
 
@@ -127,7 +128,7 @@ def _watch(sources, duckdb, interval, options, quiet: bool) -> None:
 
     previous = signal.signal(signal.SIGINT, on_signal)
     try:
-        n = watch(sources, duckdb, interval=interval, stop=stop, options=options,
+        n = watch(sources, duckdb, interval=interval, stop=stop, options=options, in_process=True,
                   on_report=lambda r: _print_report(r, quiet),
                   on_error=lambda e: typer.secho(f"refresh failed (retrying next interval): {e}", err=True, fg="red"))
     finally:

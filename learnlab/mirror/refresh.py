@@ -28,7 +28,7 @@ from learnlab.mirror.plan import MirrorOptions, make_plans
 from learnlab.mirror.quality import insert_rows
 from learnlab.mirror.privacy import fingerprint, load_key
 from learnlab.mirror.report import ProgressEvent, Progress, RefreshReport, SourceReport
-from learnlab.mirror.source import DbapiSource, Source, SqliteSource, Tracer, load_scanner
+from learnlab.mirror.source import DbapiSource, SchemaMoved, Source, SqliteSource, Tracer, load_scanner
 from learnlab.mirror.state import forget_state, load_states
 from learnlab.mirror.target import DuckDBTarget
 from learnlab.mirror.vectors import guess_dim
@@ -127,36 +127,61 @@ def _raw_connection(db: Any) -> Iterator[Any]:
 
 
 # -- the refresh --------------------------------------------------------------------------------
+def _reads_sqlite(thing: Any) -> bool:
+    settings = getattr(thing, "settings", thing)
+    return not isinstance(settings, Settings) or settings.mode == "sqlite" or (
+        settings.mode == "libsql" and not settings.turso_url)
+
+
 def refresh(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = None, progress: Progress | None = None,
             *, options: MirrorOptions | None = None, full: bool = False, tracer: Tracer | None = None,
-            wait: float = 300.0) -> RefreshReport:
+            wait: float = 300.0, in_process: bool | None = None) -> RefreshReport:
     """Refresh the mirror from one or several operational databases; returns what changed.
 
     ``settings_or_db``: ``Settings``, an open ``Database``, a file path, a list of those, or a
     ``{name: ...}`` mapping (several sources, rows tagged with ``_source``); default: the
     environment's database. ``full=True`` re-copies every table. ``progress`` receives a
     ``ProgressEvent`` before and after each table. ``tracer(sql, params)`` sees every statement.
+    ``in_process``: SQLite sources are read from a child process unless this is True (see
+    ``worker``: only safe when this process holds no other connection to the source).
     """
+    from learnlab.db.engine import Database
+
     options = options or MirrorOptions.from_env()
     specs = resolve_sources(settings_or_db)
     target = DuckDBTarget(Path(duckdb_path) if duckdb_path else default_duckdb_path(specs))
-    key = load_key(target.path)
-    report = RefreshReport(new_ulid(), target.path, started_at=utcnow())
-    t0 = time.perf_counter()
-    try:
-        with target.lock(wait), open_sources(specs, options, tracer) as sources:
-            with target.writing() as writer:
-                _run(writer, sources, options, key, report, progress, full, tracer, t0)
-                report.generation = writer.gen
-    except LearnlabError:
-        raise
-    except Exception as exc:
-        import duckdb
+    sqlite_specs = [(n, x) for n, x in specs if _reads_sqlite(x)]
+    # An open Turso replica cannot move to another process: with one, everything stays here.
+    if in_process is None:
+        in_process = not sqlite_specs or any(isinstance(x, Database) and not _reads_sqlite(x) for _, x in specs)
+    if not in_process:
+        from learnlab.mirror import worker
 
-        if isinstance(exc, (duckdb.Error, OSError)):
-            raise MirrorError(f"refreshing {target.path} failed, the mirror is left at its previous refresh: "
-                              f"{type(exc).__name__}: {exc}") from exc
-        raise
+        portable = [(n, x.settings if isinstance(x, Database) else x) for n, x in specs]
+        return worker.run(dict(settings_or_db=portable, duckdb_path=target.path, options=options, full=full,
+                               wait=wait), progress, tracer)
+    key = load_key(target.path)
+    t0 = time.perf_counter()
+    for attempt in range(3):
+        report = RefreshReport(new_ulid(), target.path, started_at=utcnow())
+        try:
+            with target.lock(wait), open_sources(specs, options, tracer) as sources:
+                with target.writing() as writer:
+                    _run(writer, sources, options, key, report, progress, full, tracer, t0)
+                    report.generation = writer.gen
+            break
+        except SchemaMoved:
+            if attempt == 2:
+                raise
+        except LearnlabError:
+            raise
+        except Exception as exc:
+            import duckdb
+
+            if isinstance(exc, (duckdb.Error, OSError)):
+                raise MirrorError(f"refreshing {target.path} failed, the mirror is left at its previous refresh: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+            raise
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -165,6 +190,8 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
          progress: Progress | None, full: bool, tracer: Tracer | None, t0: float) -> None:
     con = writer.con
     sqlite_sources = [s for s in sources if isinstance(s, SqliteSource)]
+    for s in sqlite_sources:
+        s.prepare()
     if sqlite_sources:
         load_scanner(con)
     for s in sqlite_sources:

@@ -19,7 +19,6 @@ columns (see ``convert``), ``rows(sql)`` returns small results, ``end()`` lets g
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -99,19 +98,32 @@ class Source:
         self.snapshot_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+class SchemaMoved(MirrorError):
+    """The source's schema changed between reading it and starting the snapshot (retry)."""
+
+
 class SqliteSource(Source):
-    """A SQLite file read through DuckDB's sqlite reader, in the DuckDB transaction's snapshot."""
+    """A SQLite file read through DuckDB's sqlite reader, in the DuckDB transaction's snapshot.
+
+    Python's ``sqlite3`` (a different copy of SQLite, see ``worker``) touches the file only
+    before the reader opens it: to check WAL mode and to read the schema.
+    """
 
     def __init__(self, name: str, path: Path, *, busy_timeout_ms: int = 5000, tracer: Tracer | None = None):
         super().__init__(name, Path(path), tracer)
         self.busy_timeout_ms = busy_timeout_ms
         self.alias = "src_" + uuid.uuid4().hex[:8]
         self._schema: dict[str, TableInfo] | None = None
+        self._version: int | None = None
 
-    def attach(self, con: Any) -> None:
+    def prepare(self) -> None:
+        """Before ``attach``: WAL mode, and the schema with its version (checked in ``begin``)."""
         if not self.path.exists():
             raise MirrorError(f"the operational database {self.path} does not exist; check DATABASE_URL")
         ensure_wal(self.path, self.busy_timeout_ms)
+        self._version, self._schema = self._read_schema()
+
+    def attach(self, con: Any) -> None:
         sql = (f"ATTACH {sql_text(str(self.path))} AS {self.alias} "
                f"(TYPE sqlite, READ_ONLY, busy_timeout {int(self.busy_timeout_ms)})")
         self.trace(sql)
@@ -121,20 +133,13 @@ class SqliteSource(Source):
         con.execute(f"DETACH {self.alias}")
 
     def begin(self, con: Any) -> None:
-        # The first read starts SQLite's snapshot; the schema is read on the side and must
-        # belong to that same snapshot (schema_version is bumped by every schema change).
+        # The first read starts SQLite's snapshot; the schema read before must belong to it
+        # (schema_version is bumped by every schema change).
         self.schema_version = int(self.scalar(con, "PRAGMA schema_version"))
         self._stamp()
-        for _ in range(5):
-            version, schema = self._read_schema()
-            if version == self.schema_version:
-                self._schema = schema
-                return
-            time.sleep(0.05)
-        raise MirrorError(
-            f"the schema of {self.path} kept changing while the refresh started (a migration running?); "
-            "run the refresh again when it is done"
-        )
+        if self.schema_version != self._version:
+            raise SchemaMoved(f"the schema of {self.path} changed while the refresh started (a migration "
+                              "running?); run the refresh again when it is done")
 
     def _read_schema(self) -> tuple[int, dict[str, TableInfo]]:
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout_ms / 1000,
