@@ -108,3 +108,18 @@ def node() -> str:
     if not (NODE_DIR / "node_modules" / "@prisma" / "client").exists():
         pytest.fail("Prisma Client is missing: run ./dev setup --test")
     return path
+
+
+@pytest.fixture(scope="session")
+def seeded_mirror(tmp_path_factory) -> Path:
+    """A folder with ``dev.db`` (migrated, 300 seeded users) and its ``analytics.duckdb`` mirror."""
+    from learnlab.mirror import refresh
+    from seeds.run import seed
+
+    folder = tmp_path_factory.mktemp("seeded")
+    settings = Settings(database_url=f"file:{folder / 'dev.db'}")
+    with connect(settings) as database:
+        upgrade(database)
+        seed(database, users=300, seed=7)
+    refresh(settings, folder / "analytics.duckdb")
+    return folder

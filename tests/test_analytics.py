@@ -10,24 +10,14 @@ from typer.testing import CliRunner
 
 from learnlab import analytics
 from learnlab.cli import app
-from learnlab.config import Settings
-from learnlab.db.engine import connect
-from learnlab.migrate import upgrade
-from learnlab.mirror import open_reader, refresh
-from seeds.run import seed
+from learnlab.mirror import open_reader
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def mirrored(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("analytics")
-    settings = Settings(database_url=f"file:{folder / 'dev.db'}")
-    with connect(settings) as db:
-        upgrade(db)
-        seed(db, users=300, seed=7)
-    refresh(settings, folder / "analytics.duckdb")
-    return folder
+@pytest.fixture
+def mirrored(seeded_mirror):
+    return seeded_mirror
 
 
 def source(folder, sql, *params):

@@ -9,24 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from learnlab.config import Settings
-from learnlab.db.engine import connect
-from learnlab.migrate import upgrade
-from learnlab.mirror import refresh
-from seeds.run import seed
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))  # marimo notebooks
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("nb")
-    settings = Settings(database_url=f"file:{folder / 'dev.db'}")
-    with connect(settings) as db:
-        upgrade(db)
-        seed(db, users=150, seed=3)
-    refresh(settings, folder / "analytics.duckdb")
+@pytest.fixture
+def env(seeded_mirror):
+    folder = seeded_mirror
     return {**os.environ, "DATABASE_URL": f"file:{folder / 'dev.db'}", "LEARNLAB_DUCKDB": str(folder / "analytics.duckdb")}
 
 
