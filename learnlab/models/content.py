@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learnlab.db.types import PrismaEnum
 from learnlab.models.base import Base, cuid_pk, fk, now_column, unique, updated_at
 from learnlab.models.enums import ImagePath
+
+if TYPE_CHECKING:  # relationships name these as strings; SQLAlchemy resolves them at mapping time
+    from learnlab.models.team import Team
+    from learnlab.models.user import User
 
 
 class Image(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learnlab.db.types import PrismaBytes, PrismaEnum, PrismaJson
 from learnlab.models.base import Base, fk, idx, now_column, ulid_pk, unique, updated_at
 from learnlab.models.enums import ChunkType
+
+if TYPE_CHECKING:  # relationships name these as strings; SQLAlchemy resolves them at mapping time
+    from learnlab.models.ai import AIUsage
+    from learnlab.models.user import User
 
 
 class Document(Base):

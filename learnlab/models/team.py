@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learnlab.db.types import PrismaBoolean, PrismaDateTime, PrismaEnum
 from learnlab.models.base import Base, fk, idx, now_column, ulid_pk, unique, updated_at
 from learnlab.models.enums import TeamRole
+
+if TYPE_CHECKING:  # relationships name these as strings; SQLAlchemy resolves them at mapping time
+    from learnlab.models.challenge import Challenge
+    from learnlab.models.user import User
 
 
 class Team(Base):
