@@ -1,0 +1,89 @@
+"""Readers and the writer never fight: while `learnlab mirror --watch` refreshes, another process
+keeps querying the mirror (holding a connection across refreshes, and opening new ones), the
+app keeps writing to the source without waiting, and Ctrl-C stops the watch cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from learnlab.db.encoding import format_datetime, new_ulid
+from learnlab.mirror.status import status
+
+ROOT = Path(__file__).resolve().parents[1]
+READER = """
+import json, sys, time
+import duckdb
+from learnlab.mirror import open_reader
+path, seconds = sys.argv[1], float(sys.argv[2])
+held = open_reader(path)                     # kept open across refreshes: a consistent snapshot
+first = held.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
+queries, errors, counts, consistent = 0, [], [], True
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    try:
+        con = duckdb.connect(path, read_only=True) if queries % 2 else open_reader(path)
+        n = con.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
+        rows = con.execute("SELECT rows FROM _mirror_state WHERE table_name = 'AIUsage'").fetchone()[0]
+        consistent &= n == rows               # data and watermarks from the same refresh
+        counts.append(n)
+        con.close()
+        assert held.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0] == first
+        queries += 1
+    except Exception as exc:
+        errors.append(repr(exc))
+    time.sleep(0.01)
+print(json.dumps({"queries": queries, "errors": errors[:5], "counts": sorted(set(counts)), "consistent": consistent}))
+"""
+
+
+def _env(db: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"file:{db}", "LEARNLAB_SYNC_INTERVAL": "0.2"}
+
+
+def test_readers_keep_querying_while_the_watch_loop_refreshes(db, settings, tmp_path):
+    path = settings.database_path
+    target = tmp_path / "analytics.duckdb"
+    with db.engine.begin() as c:
+        user = new_ulid()
+        now = format_datetime(datetime.now(timezone.utc))
+        c.exec_driver_sql('INSERT INTO "User" (id, email, "updatedAt") VALUES (?, ?, ?)', (user, "a@example.com", now))
+    env = _env(path)
+    learnlab = [sys.executable, "-c", "from learnlab.cli import main; main()"]
+    subprocess.run([*learnlab, "mirror", "--duckdb", str(target), "--quiet"], env=env, check=True, timeout=60)
+    watch = subprocess.Popen([*learnlab, "mirror", "--watch", "--duckdb", str(target)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(target), "5"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    slowest = 0.0
+    written = 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the app writes all along, and is never kept waiting
+        t = time.perf_counter()
+        with db.engine.begin() as c:
+            stamp = format_datetime(datetime.now(timezone.utc))
+            c.exec_driver_sql('INSERT INTO "AIUsage" (id, "userId", prompt, "usageMonth", "updatedAt") '
+                              "VALUES (?, ?, 'p', '2024-05', ?)", (new_ulid(), user, stamp))
+        slowest = max(slowest, time.perf_counter() - t)
+        written += 1
+        time.sleep(0.02)
+    out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    seen = json.loads(out)
+    time.sleep(0.5)
+    watch.send_signal(signal.SIGINT)  # Ctrl-C: stops between refreshes
+    wout, werr = watch.communicate(timeout=60)
+    assert watch.returncode == 0, werr
+    assert "stopped after" in wout and wout.count("refreshed") >= 3
+    assert seen["errors"] == [] and seen["queries"] > 50 and seen["consistent"]
+    assert len(seen["counts"]) >= 2  # new connections saw newer refreshes
+    assert slowest < 1.0, slowest
+    # After the watch stopped, one more refresh has everything the app wrote.
+    subprocess.run([*learnlab, "mirror", "--duckdb", str(target), "--quiet"], env=env, check=True, timeout=60)
+    assert status(target).table("AIUsage").rows == written
