@@ -135,17 +135,24 @@ def _canon(v: Any) -> Any:
     return json.dumps(v, sort_keys=True, default=str) if isinstance(v, (dict, list, tuple)) else v
 
 
-def compare(source: str | Path, duckdb_path: str | Path, *, source_name: str | None = None,
+def compare(source: Any, duckdb_path: str | Path, *, source_name: str | None = None,
             options: MirrorOptions | None = None, key: bytes | None = None) -> list[str]:
-    """Differences between the source file and its mirror (``[]`` when every table is equal)."""
+    """Differences between the source and its mirror (``[]`` when every table is equal).
+
+    ``source``: a SQLite file, or an open DB-API connection (a Turso replica's, say).
+    """
     from learnlab.mirror.privacy import load_key
     from learnlab.mirror.target import DuckDBTarget
 
     options = options or MirrorOptions()
-    source = Path(source)
-    name = source_name or source.stem
+    own = isinstance(source, (str, Path))
+    if own:
+        source = Path(source)
+        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    else:
+        conn = source
+    name = source_name or (source.stem if own else "source")
     key = key if key is not None else load_key(Path(duckdb_path))
-    conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     duck = DuckDBTarget(Path(duckdb_path)).open_reader()
     problems: list[str] = []
     try:
@@ -181,6 +188,7 @@ def compare(source: str | Path, duckdb_path: str | Path, *, source_name: str | N
                                 f"(e.g. {list(missing)[:2]}), {sum(extra.values())} mirrored rows not in the "
                                 f"source (e.g. {list(extra)[:2]})")
     finally:
-        conn.close()
+        if own:
+            conn.close()
         duck.close()
     return problems
