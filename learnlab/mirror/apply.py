@@ -16,7 +16,7 @@ table has what it needs, and never reach a committed table.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
@@ -28,7 +28,7 @@ from learnlab.mirror.plan import MirrorOptions, TablePlan
 from learnlab.mirror.privacy import hmac_hex
 from learnlab.mirror.report import TableReport
 from learnlab.mirror.source import Source
-from learnlab.mirror.state import TableState, all_columns_elsewhere, save_state
+from learnlab.mirror.state import TableState, all_columns_elsewhere, state_row
 
 STAGE = "_learnlab_stage"
 OPS = "_learnlab_ops"
@@ -48,6 +48,14 @@ class Context:
     refresh_id: str
     now: datetime
     tracer: Callable[[str, Any], None] | None = None
+    states: list = field(default_factory=list)  # _mirror_state rows, written once per source
+    # Checking every text value for valid UTF-8 costs ~6% of a first copy; it is switched on
+    # (and remembered in _mirror_meta) once a refresh met text DuckDB refused.
+    validate_text: bool = False
+
+    def save(self, plan: TablePlan, signature: str, report: TableReport, **kw: Any) -> None:
+        self.states.append(state_row(plan, signature, report, refresh_id=self.refresh_id,
+                                     refreshed_at=self.now_naive, **kw))
 
     def run(self, sql: str, params: Any = None) -> Any:
         if self.tracer is not None:
@@ -89,7 +97,8 @@ def _select(ctx: Context, plan: TablePlan, where: str = "") -> str:
 
 
 def _converted(ctx: Context, plan: TablePlan, frag: str) -> str:
-    return convert_select(plan, frag, ctx.source.name, ctx.key, (RAW_KEY,) if plan.key_hashed else ())
+    return convert_select(plan, frag, ctx.source.name, ctx.key, (RAW_KEY,) if plan.key_hashed else (),
+                          validate_text=ctx.validate_text)
 
 
 def _chunks(ctx: Context, plan: TablePlan, where: str = "") -> Iterator[str]:
@@ -176,8 +185,8 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
     watermark, wid = _max_cursor(ctx, plan, f"{q(name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
     report.watermark = watermark
     report.seconds = time.perf_counter() - t0
-    save_state(ctx.con, plan, plan.signature(ctx.key_fingerprint), report, forms=forms, watermark=watermark,
-               watermark_id=wid, refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive, top=top)
+    ctx.save(plan, plan.signature(ctx.key_fingerprint), report, forms=forms, watermark=watermark,
+             watermark_id=wid, top=top)
     return report
 
 
@@ -248,23 +257,37 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport
         report.rows = deletes.target_count(ctx, plan)
     report.watermark = watermark
     report.seconds = time.perf_counter() - t0
-    save_state(ctx.con, plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid,
-               refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive, top=top)
+    ctx.save(plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid, top=top)
     return report
 
 
 def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime | None) -> tuple[int, int, int]:
-    """Upsert staged rows by key: (inserted, updated, late). Unchanged re-reads are skipped."""
+    """Upsert staged rows by key: (inserted, updated, late). Unchanged re-reads are skipped.
+
+    A staged row whose cursor differs from the mirrored one changed; only rows with the same
+    cursor (re-read inside the safety window) are compared column by column, so the mirrored
+    table is scanned for its key and cursor only, not for every column.
+    """
     name = q(plan.name)
     cols = [q(c.name) for c in plan.mirrored]
     on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in plan.key)
-    differs = f"ROW({', '.join('s.' + c for c in cols)}) IS DISTINCT FROM ROW({', '.join('t.' + c for c in cols)})"
+    keys = ", ".join(q(k) for k in plan.key)
+    cursor = q(plan.cursor) if plan.cursor else None
+    probe = f"{keys}, {cursor}" if cursor and plan.cursor not in plan.key else keys
+    first = (f"WHEN s.{cursor} IS DISTINCT FROM t.{cursor} THEN 2 " if cursor else "")
     ctx.run(f"DROP TABLE IF EXISTS {OPS}")
     ctx.run(
-        f"CREATE TEMP TABLE {OPS} AS SELECT s.*, CASE WHEN t._learnlab_hit IS NULL THEN 1 "
-        f"WHEN {differs} THEN 2 ELSE 0 END AS {OP} FROM {staged} s LEFT JOIN "
-        f"(SELECT {', '.join(cols)}, true AS _learnlab_hit FROM {name} WHERE {SOURCE} = ?) t ON {on}",
+        f"CREATE TEMP TABLE {OPS} AS SELECT s.*, CASE WHEN t._learnlab_hit IS NULL THEN 1 {first}ELSE 3 END AS {OP} "
+        f"FROM {staged} s LEFT JOIN (SELECT {probe}, true AS _learnlab_hit FROM {name} WHERE {SOURCE} = ?) t ON {on}",
         [ctx.source.name])
+    if ctx.run(f"SELECT count(*) FROM {OPS} WHERE {OP} = 3").fetchone()[0]:
+        differs = (f"ROW({', '.join('o.' + c for c in cols)}) IS DISTINCT FROM "
+                   f"ROW({', '.join('t.' + c for c in cols)})")
+        match = " AND ".join(f"o.{q(k)} = t.{q(k)}" for k in plan.key)
+        ctx.run(
+            f"UPDATE {OPS} o SET {OP} = CASE WHEN {differs} THEN 2 ELSE 0 END FROM "
+            f"(SELECT {', '.join(cols)} FROM {name} WHERE {SOURCE} = ? AND ({keys}) IN "
+            f"(SELECT ({keys}) FROM {OPS} WHERE {OP} = 3)) t WHERE o.{OP} = 3 AND {match}", [ctx.source.name])
     late = "false"
     if previous is not None and plan.cursor:
         late = f"{q(plan.cursor)} < {sql_text(previous.isoformat(sep=' '))}::TIMESTAMP"
@@ -332,8 +355,7 @@ def diff(ctx: Context, plan: TablePlan, state: TableState) -> TableReport:
     report.quality += quality.record_forms(ctx, plan, forms | state.forms) if forms & ~state.forms else 0
     report.rows = report.read
     report.seconds = time.perf_counter() - t0
-    save_state(ctx.con, plan, state.signature, report, forms=forms | state.forms, watermark=None,
-               watermark_id=None, refresh_id=ctx.refresh_id, refreshed_at=ctx.now_naive)
+    ctx.save(plan, state.signature, report, forms=forms | state.forms, watermark=None, watermark_id=None)
     return report
 
 

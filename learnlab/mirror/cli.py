@@ -93,7 +93,7 @@ def mirror(
     source: Optional[List[str]] = typer.Option(None, "--source", help="name=file:./db (repeatable): "
                                                "mirror several databases, rows tagged with _source."),
     safety_window: Optional[float] = typer.Option(None, "--safety-window", help="Seconds re-read before the "
-                                                  "watermark for late commits (LEARNLAB_MIRROR_SAFETY_WINDOW, 60)."),
+                                                  "watermark for late commits (LEARNLAB_MIRROR_SAFETY_WINDOW, 15)."),
     privacy: Optional[str] = typer.Option(None, "--privacy", help="Rules over the defaults, e.g. "
                                           "'User.name=keep,Session.id=drop,Password=include' (LEARNLAB_MIRROR_PRIVACY)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no report."),

@@ -61,14 +61,15 @@ def source_select(plan: TablePlan, where: str = "", *, as_text: bool = False, ex
     return f"{sql} WHERE {where}" if where else sql
 
 
-def duck_expr(col: ColumnPlan, r: str, key: bytes | None) -> str:
-    """DuckDB expression converting the VARCHAR ``r`` to the column's mirrored type; never raises."""
+def duck_expr(col: ColumnPlan, r: str, key: bytes | None, validate_text: bool = True) -> str:
+    """DuckDB expression converting the VARCHAR ``r`` to the column's mirrored type; never raises
+    (text is taken as is when ``validate_text`` is off: see ``InvalidText``)."""
     if col.rule == "hash":
         return hmac_sql(r, key or b"")
     k = col.kind
     if k == "text":
         # Invalid UTF-8 would fail the whole insert later: validate here, per value.
-        return f"TRY(decode(encode({r})))"
+        return f"TRY(decode(encode({r})))" if validate_text else r
     if k == "integer":
         # TRY_CAST rounds '2.5' to 3: a REAL left in an INTEGER column keeps its '.'.
         return f"CASE WHEN NOT contains({r}, '.') THEN TRY_CAST({r} AS BIGINT) END"
@@ -83,6 +84,11 @@ def duck_expr(col: ColumnPlan, r: str, key: bytes | None) -> str:
         return f"TRY_CAST({r} AS JSON)"
     # blob and embedding: hex from the source; '!'-marked values are not blobs.
     return f"CASE WHEN NOT starts_with({r}, '!') THEN TRY(unhex({r})) END"
+
+
+def is_invalid_text(exc: BaseException) -> bool:
+    """DuckDB refusing text that is not UTF-8 (the refresh is then redone with validation on)."""
+    return "Invalid unicode" in str(exc)
 
 
 def datetime_expr(r: str) -> str:
@@ -106,7 +112,7 @@ def forms_text(bits: int) -> str:
 
 
 def convert_select(plan: TablePlan, frag: str, source: str, key: bytes | None,
-                   passthrough: tuple[str, ...] = ()) -> str:
+                   passthrough: tuple[str, ...] = (), validate_text: bool = True) -> str:
     """DuckDB ``SELECT`` from a raw all-VARCHAR relation to typed columns + ``_source`` + hidden flags.
 
     Bit ``i % 63`` of ``_learnlab_bad`` is set when mirrored column ``i`` did not convert; bits
@@ -117,7 +123,7 @@ def convert_select(plan: TablePlan, frag: str, source: str, key: bytes | None,
     for i, col in enumerate(plan.mirrored):
         raw = q(f"{RAW}{i}")
         r = f"r.{q(col.name)}"
-        inner.append(f"{duck_expr(col, r, key)} AS {q(col.name)}")
+        inner.append(f"{duck_expr(col, r, key, validate_text)} AS {q(col.name)}")
         inner.append(f"{r} AS {raw}")
         outer.append(f"v.{q(col.name)}")
         if col.rule != "hash":

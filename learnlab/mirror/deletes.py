@@ -26,6 +26,9 @@ from learnlab.mirror.privacy import hmac_sql
 MIN_GROUPS = 16
 MAX_PREFIX = 14
 MAX_DEPTH = 8
+# Past this many mismatching ranges under one node, reading the node's keys at once is cheaper
+# than one round of queries per range (deletions spread over the whole table).
+MAX_BRANCH = 8
 OPEN_HI = "x''"
 
 
@@ -94,27 +97,31 @@ def _walk(ctx: Any, plan: TablePlan, lo: str | None, hi: str | None, tcount: int
            f"WHERE {k} >= b.lo AND {k} < b.hi) FROM b")
     diff.ranges_compared += len(ranges)
     source_counts = {int(i): int(n) for i, n in ctx.source.rows(ctx.con, sql)}
-    for i, (a, b, n) in enumerate(ranges):
-        if source_counts.get(i, 0) != n:
-            _walk(ctx, plan, a, b, n, depth + 1, diff)
+    differing = [(a, b, n) for i, (a, b, n) in enumerate(ranges) if source_counts.get(i, 0) != n]
+    if len(differing) > MAX_BRANCH:
+        _leaf(ctx, plan, lo, hi, diff)
+        return
+    for a, b, n in differing:
+        _walk(ctx, plan, a, b, n, depth + 1, diff)
 
 
 def _prefix_groups(ctx: Any, plan: TablePlan, lo: str | None, hi: str | None) -> list[tuple[str, int]] | None:
-    """Target keys in the range grouped by their shortest prefix giving >= 16 groups."""
+    """Target keys in the range grouped by their shortest prefix giving >= 16 groups (the length
+    is chosen on a sample of the keys, then one GROUP BY)."""
     k = q(plan.key[0])
     cond, params = _range_duck(k, lo, hi)
     start = 1
     if lo is not None and hi is not None:
         while start <= min(len(lo), len(hi)) and lo[:start] == hi[:start]:
             start += 1
-    for p in range(start, start + MAX_PREFIX):
-        groups = ctx.run(
-            f"SELECT substr({k}, 1, {p}) AS g, count(*) FROM {q(plan.name)} "
-            f"WHERE {SOURCE} = ? AND {cond} GROUP BY g ORDER BY g",
-            [ctx.source.name, *params]).fetchall()
-        if len(groups) >= MIN_GROUPS:
-            return groups
-    return None
+    sample = [r[0] for r in ctx.run(
+        f"SELECT {k} FROM (SELECT {k} FROM {q(plan.name)} WHERE {SOURCE} = ? AND {cond}) "
+        f"USING SAMPLE reservoir(2000 ROWS) REPEATABLE (1)", [ctx.source.name, *params]).fetchall()]
+    p = next((p for p in range(start, start + MAX_PREFIX) if len({x[:p] for x in sample}) >= MIN_GROUPS), None)
+    if p is None:
+        return None
+    return ctx.run(f"SELECT substr({k}, 1, {p}) AS g, count(*) FROM {q(plan.name)} "
+                   f"WHERE {SOURCE} = ? AND {cond} GROUP BY g ORDER BY g", [ctx.source.name, *params]).fetchall()
 
 
 def _leaf(ctx: Any, plan: TablePlan, lo: str | None, hi: str | None, diff: Differences) -> None:
@@ -122,15 +129,15 @@ def _leaf(ctx: Any, plan: TablePlan, lo: str | None, hi: str | None, diff: Diffe
     sql = f"SELECT CAST({k} AS TEXT) AS k FROM {q(plan.name)} WHERE {_range_sqlite(k, lo, hi)}"
     _load_source_keys(ctx, sql, hashed=False)
     cond, params = _range_duck(f"t.{k}", lo, hi)
-    gone = ctx.run(
-        f"SELECT t.{k} FROM {q(plan.name)} t WHERE t.{SOURCE} = ? AND {cond} "
-        f"AND t.{k} NOT IN (SELECT k FROM _learnlab_keys)", [ctx.source.name, *params]).fetchall()
-    missing = ctx.run(
-        f"SELECT s.k FROM _learnlab_keys s WHERE s.k NOT IN "
-        f"(SELECT t.{k} FROM {q(plan.name)} t WHERE t.{SOURCE} = ? AND {cond})",
-        [ctx.source.name, *params]).fetchall()
-    diff.gone += [r[0] for r in gone]
-    diff.missing += [r[0] for r in missing]
+    # One full outer join: keys only here (deleted) and keys only there (missing).
+    for here, there in ctx.run(
+            f"SELECT t.k, s.k FROM (SELECT t.{k} AS k FROM {q(plan.name)} t WHERE t.{SOURCE} = ? AND {cond}) t "
+            f"FULL JOIN _learnlab_keys s ON t.k = s.k WHERE t.k IS NULL OR s.k IS NULL",
+            [ctx.source.name, *params]).fetchall():
+        if there is None:
+            diff.gone.append(here)
+        else:
+            diff.missing.append(there)
     diff.keys_read += ctx.run("SELECT count(*) FROM _learnlab_keys").fetchone()[0]
 
 

@@ -27,7 +27,7 @@ Rule = Literal["keep", "hash", "drop"]
 RULES: tuple[str, ...] = ("keep", "hash", "drop")
 TABLE_RULES: tuple[str, ...] = ("include", "exclude")
 
-DEFAULT_SAFETY_WINDOW = timedelta(seconds=60)
+DEFAULT_SAFETY_WINDOW = timedelta(seconds=15)
 # Safe defaults: secrets never reach the analytics copy; identifiers that matter for joins
 # (emails, session ids) become keyed hashes; names are dropped.
 DEFAULT_PRIVACY: Mapping[str, str] = {

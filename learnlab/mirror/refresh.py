@@ -24,12 +24,13 @@ from learnlab.db.introspect import quote_identifier as q
 from learnlab.errors import ConfigError, LearnlabError, MirrorError
 from learnlab.mirror import apply, catchup, drift
 from learnlab.mirror.apply import Context
+from learnlab.mirror.convert import is_invalid_text
 from learnlab.mirror.plan import MirrorOptions, make_plans
 from learnlab.mirror.quality import insert_rows
 from learnlab.mirror.privacy import fingerprint, load_key
 from learnlab.mirror.report import ProgressEvent, Progress, RefreshReport, SourceReport
 from learnlab.mirror.source import DbapiSource, SchemaMoved, Source, SqliteSource, Tracer, load_scanner
-from learnlab.mirror.state import forget_state, load_states
+from learnlab.mirror.state import forget_state, load_states, write_states
 from learnlab.mirror.target import DuckDBTarget
 from learnlab.mirror.vectors import guess_dim
 
@@ -45,9 +46,7 @@ SourcesArg = Union[SourceLike, Iterable[SourceLike], Mapping[str, SourceLike], N
 
 # -- what to mirror, and where ----------------------------------------------------------------
 def _settings_path(thing: Any) -> Path:
-    from learnlab.db.engine import Database
-
-    if isinstance(thing, Database):
+    if _is_database(thing):
         return thing.path
     if isinstance(thing, Settings):
         return thing.database_path
@@ -56,13 +55,11 @@ def _settings_path(thing: Any) -> Path:
 
 def resolve_sources(settings_or_db: SourcesArg = None) -> list[tuple[str, Any]]:
     """``[(name, Settings | Database | Path)]``; names tag rows (``_source``), default: the file's stem."""
-    from learnlab.db.engine import Database
-
     if settings_or_db is None:
         items: list[tuple[str | None, Any]] = [(None, Settings.from_env())]
     elif isinstance(settings_or_db, Mapping):
         items = list(settings_or_db.items())
-    elif isinstance(settings_or_db, (Settings, Database, str, Path)):
+    elif isinstance(settings_or_db, (Settings, str, Path)) or _is_database(settings_or_db):
         items = [(None, settings_or_db)]
     else:
         items = [(x if isinstance(x, tuple) else (None, x)) for x in settings_or_db]
@@ -93,18 +90,16 @@ def default_duckdb_path(sources: list[tuple[str, Any]] | None = None, env: Mappi
 @contextmanager
 def open_sources(specs: list[tuple[str, Any]], options: MirrorOptions, tracer: Tracer | None) -> Iterator[list[Source]]:
     """Readers for each source; Turso replicas are pulled first (the report keeps what it brought)."""
-    from learnlab.db.engine import Database, connect
-
     with ExitStack() as stack:
         out: list[Source] = []
         for name, thing in specs:
-            settings = thing.settings if isinstance(thing, Database) else thing
-            if isinstance(thing, Path) or settings.mode == "sqlite" or (
-                    settings.mode == "libsql" and not settings.turso_url):
+            if _reads_sqlite(thing):
                 out.append(SqliteSource(name, _settings_path(thing), busy_timeout_ms=options.busy_timeout_ms,
                                         tracer=tracer))
                 continue
-            db = thing if isinstance(thing, Database) else stack.enter_context(connect(settings))
+            from learnlab.db.engine import connect
+
+            db = thing if _is_database(thing) else stack.enter_context(connect(thing))
             pull = db.pull()
             if db.replica is not None:
                 src = DbapiSource(name, db.path, db.replica.raw, lock=db.replica.lock, tracer=tracer,
@@ -127,6 +122,14 @@ def _raw_connection(db: Any) -> Iterator[Any]:
 
 
 # -- the refresh --------------------------------------------------------------------------------
+def _is_database(thing: Any) -> bool:
+    """Without importing the engine (and SQLAlchemy) when no Database was ever created."""
+    import sys
+
+    engine = sys.modules.get("learnlab.db.engine")
+    return engine is not None and isinstance(thing, engine.Database)
+
+
 def _reads_sqlite(thing: Any) -> bool:
     settings = getattr(thing, "settings", thing)
     return not isinstance(settings, Settings) or settings.mode == "sqlite" or (
@@ -145,29 +148,28 @@ def refresh(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = 
     ``in_process``: SQLite sources are read from a child process unless this is True (see
     ``worker``: only safe when this process holds no other connection to the source).
     """
-    from learnlab.db.engine import Database
-
     options = options or MirrorOptions.from_env()
     specs = resolve_sources(settings_or_db)
     target = DuckDBTarget(Path(duckdb_path) if duckdb_path else default_duckdb_path(specs))
     sqlite_specs = [(n, x) for n, x in specs if _reads_sqlite(x)]
     # An open Turso replica cannot move to another process: with one, everything stays here.
     if in_process is None:
-        in_process = not sqlite_specs or any(isinstance(x, Database) and not _reads_sqlite(x) for _, x in specs)
+        in_process = not sqlite_specs or any(_is_database(x) and not _reads_sqlite(x) for _, x in specs)
     if not in_process:
         from learnlab.mirror import worker
 
-        portable = [(n, x.settings if isinstance(x, Database) else x) for n, x in specs]
+        portable = [(n, x.settings if _is_database(x) else x) for n, x in specs]
         return worker.run(dict(settings_or_db=portable, duckdb_path=target.path, options=options, full=full,
                                wait=wait), progress, tracer)
     key = load_key(target.path)
     t0 = time.perf_counter()
+    validate = False
     for attempt in range(3):
         report = RefreshReport(new_ulid(), target.path, started_at=utcnow())
         try:
             with target.lock(wait), open_sources(specs, options, tracer) as sources:
                 with target.writing() as writer:
-                    _run(writer, sources, options, key, report, progress, full, tracer, t0)
+                    _run(writer, sources, options, key, report, progress, full, tracer, t0, validate)
                     report.generation = writer.gen
             break
         except SchemaMoved:
@@ -178,6 +180,9 @@ def refresh(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = 
         except Exception as exc:
             import duckdb
 
+            if is_invalid_text(exc) and not validate:
+                validate = True  # some text is not UTF-8: once more, checking every value
+                continue
             if isinstance(exc, (duckdb.Error, OSError)):
                 raise MirrorError(f"refreshing {target.path} failed, the mirror is left at its previous refresh: "
                                   f"{type(exc).__name__}: {exc}") from exc
@@ -187,7 +192,7 @@ def refresh(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = 
 
 
 def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes, report: RefreshReport,
-         progress: Progress | None, full: bool, tracer: Tracer | None, t0: float) -> None:
+         progress: Progress | None, full: bool, tracer: Tracer | None, t0: float, validate: bool) -> None:
     con = writer.con
     sqlite_sources = [s for s in sources if isinstance(s, SqliteSource)]
     for s in sqlite_sources:
@@ -200,11 +205,17 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
     try:
         con.execute("BEGIN")
         report.replayed = writer.catch_up()
+        validate = validate or bool(con.execute(
+            "SELECT 1 FROM _mirror_meta WHERE key = 'validate_text' AND value = 'true'").fetchone())
         for source in sources:
             source.begin(con)
             began.append(source)
-            ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, source.snapshot_at, tracer)
+            ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, source.snapshot_at, tracer,
+                          validate_text=validate)
             report.sources.append(_sync_source(ctx, progress, full))
+        if validate:
+            con.execute("DELETE FROM _mirror_meta WHERE key = 'validate_text'")
+            con.execute("INSERT INTO _mirror_meta VALUES ('validate_text', 'true')")
         _log(con, report, time.perf_counter() - t0)
         catchup.finish(con, report.refresh_id)
         con.execute("COMMIT")
@@ -257,6 +268,7 @@ def _sync_source(ctx: Context, progress: Progress | None, full: bool) -> SourceR
         out.tables[plan.name] = table
         if progress:
             progress(ProgressEvent(source.name, plan.name, i, len(plans), "done", table))
+    write_states(ctx.con, source.name, ctx.states)
     for line in out.drift:
         table = line.split()[2] if line.startswith(("+ table", "- table")) else line.split()[1].split(".")[0]
         ctx.run("INSERT INTO _mirror_drift VALUES (?, ?, ?, ?, ?, ?)",

@@ -62,17 +62,25 @@ def all_columns_elsewhere(con: Any, source: str, table: str) -> set[str]:
     return out
 
 
-def save_state(con: Any, plan: TablePlan, signature: str, report: TableReport, *, forms: int,
-               watermark: datetime | None, watermark_id: str | None, refresh_id: str, refreshed_at: datetime,
-               top: tuple[int | None, str | None] = (None, None)) -> None:
+def state_row(plan: TablePlan, signature: str, report: TableReport, *, forms: int, watermark: datetime | None,
+              watermark_id: str | None, refresh_id: str, refreshed_at: datetime,
+              top: tuple[int | None, str | None] = (None, None)) -> tuple:
+    """One ``_mirror_state`` row (written with the others by ``write_states``)."""
+    return (report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
+            plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, top[0], top[1], report.rows,
+            refresh_id, refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
+            report.recovered)
+
+
+def write_states(con: Any, source: str, rows: list[tuple]) -> None:
+    """Replace the state of these tables of ``source`` (one DELETE, one INSERT)."""
     from learnlab.mirror.quality import insert_rows
 
-    con.execute("DELETE FROM _mirror_state WHERE source = ? AND table_name = ?", [report.source, plan.name])
-    insert_rows(con, "_mirror_state", COLUMNS, [(
-        report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
-        plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, top[0], top[1], report.rows, refresh_id,
-        refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
-        report.recovered)])
+    if not rows:
+        return
+    con.execute("DELETE FROM _mirror_state WHERE source = ? AND list_contains(?, table_name)",
+                [source, [r[1] for r in rows]])
+    insert_rows(con, "_mirror_state", COLUMNS, rows)
 
 
 def forget_state(con: Any, source: str, table: str) -> None:

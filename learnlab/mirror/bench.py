@@ -1,0 +1,333 @@
+"""``learnlab bench mirror``: the mirror against DuckDB's sqlite scanner and dlt, on one generated source.
+
+1. A SQLite source with ``rows`` realistic ``AIUsage`` rows (and a user per hundred), written
+   by SQLite itself (one INSERT ... SELECT over a recursive CTE: no Python per row), indexes
+   built afterwards, as Prisma's migration declares them.
+2. Each contender runs in its own process; its peak RSS comes from ``wait4``:
+   - the mirror's first refresh (every table, exact types), a refresh with nothing changed,
+     and, after ``changed`` of the rows were updated (spread over the table; a twentieth of
+     that deleted and as many inserted), the incremental refresh;
+   - DuckDB's sqlite scanner: ``CREATE TABLE AS SELECT *`` over the ATTACHed file (its types
+     are not exact: booleans as BIGINT, DATETIME text parsed without its offset);
+   - dlt: ``sql_table`` with an incremental cursor on ``updatedAt`` (Prisma's DateTime text
+     retyped by a table adapter, timestamps hinted), merged by ``id``: first load and
+     incremental load (dlt's cursor does not see deletions).
+3. A table of times, rows/s, peak RSS and ratios; optionally JSON.
+
+This is a measurement, not a test: nothing fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from learnlab.mirror.worker import ROOT
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+START_MS = 1_704_067_200_000  # 2024-01-01
+SPAN_MS = 365 * 86_400_000
+WORDS = ("explain the difference between a list and a tuple in python and when to use each one "
+         "how do i write a sql query that groups usage by month and plan with a running total "
+         "summarise this lesson about indexes b-trees and why a covering index avoids table lookups "
+         "review my code for the retry loop and tell me how to make it idempotent and observable ")
+
+
+@dataclass
+class Measure:
+    contender: str
+    phase: str
+    seconds: float
+    rows: int
+    peak_rss_mb: float
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+# -- the source ----------------------------------------------------------------------------------
+def _hash(expr: str, mult: int, add: int) -> str:
+    return f"((({expr}) * {mult} + {add}) % 4294967296)"
+
+
+def _ulid(ms: str, seed: str) -> str:
+    """A ULID-shaped id in SQL: 10 Crockford characters of time, 16 pseudo-random ones."""
+    chars = [f"substr('{ALPHABET}', ((({ms}) >> {5 * (9 - i)}) & 31) + 1, 1)" for i in range(10)]
+    for j, (mult, add) in enumerate(((2654435761, 17), (40503, 2891336453), (69069, 1))):
+        h = _hash(seed, mult, add + j)
+        chars += [f"substr('{ALPHABET}', (({h} >> {5 * k}) & 31) + 1, 1)" for k in range(6 if j < 2 else 4)]
+    return " || ".join(chars)
+
+
+def _iso(ms: str) -> str:
+    return f"strftime('%Y-%m-%dT%H:%M:%f', ({ms}) / 1000.0, 'unixepoch') || '+00:00'"
+
+
+def _usage_select(first: int, count: int, rows: int, users: int, at_ms: str | None = None) -> str:
+    n = "s.n"
+    ms = at_ms or f"({START_MS} + {n} * {SPAN_MS // max(rows, 1)} + ({_hash(n, 7919, 13)} % 1000))"
+    h = _hash(n, 2246822519, 3266489917)
+    user = f"({h} % {users})"
+    ok = f"({_hash(n, 668265263, 374761393)} % 100 >= 3)"
+    tokens = f"(50 + {h} % 3950)"
+    return (
+        f"WITH RECURSIVE s(n) AS (SELECT {first} UNION ALL SELECT n + 1 FROM s WHERE n < {first + count - 1}) "
+        f"SELECT {_ulid(ms, n)}, {_ulid(f'{START_MS} + {user} * 1000', user)}, "
+        f"CASE {h} % 5 WHEN 0 THEN 'learning_assistant' WHEN 1 THEN 'code_review' WHEN 2 THEN 'quiz_generation' "
+        f"WHEN 3 THEN 'content_summary' ELSE 'rag_query' END, "
+        f"CASE {h} % 4 WHEN 0 THEN 'gpt-4o-mini' WHEN 1 THEN 'gpt-4o' WHEN 2 THEN 'claude-3-haiku' END, "
+        f"substr(:words, 1 + {h} % 120, 60 + {h} % 80), "
+        f"CASE WHEN {ok} THEN substr(:words || :words, 1 + {h} % 200, 120 + {h} % 140) END, "
+        f"{tokens}, {tokens} / 40, CASE WHEN {ok} THEN 1 ELSE 0 END, "
+        f"CASE WHEN NOT {ok} THEN 'rate limited by the provider' END, "
+        f"strftime('%Y-%m', ({ms}) / 1000.0, 'unixepoch'), {_iso(ms)}, {_iso(ms)} FROM s"
+    )
+
+
+def build_source(path: Path, rows: int, log: Callable[[str], None] = lambda _: None) -> dict:
+    """A migrated SQLite file holding ``rows`` AIUsage rows (indexes built after the data)."""
+    from learnlab.migrate import PRISMA_MIGRATIONS_DIR
+
+    t0 = time.perf_counter()
+    path.unlink(missing_ok=True)
+    ddl = (PRISMA_MIGRATIONS_DIR / "0_init" / "migration.sql").read_text()
+    statements = [s.strip() for s in ddl.split(";") if s.strip()]
+    tables = [s for s in statements if not s.lstrip("- \n").upper().startswith(("CREATE INDEX", "CREATE UNIQUE"))]
+    indexes = [s for s in statements if s not in tables]
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")
+    for s in tables:
+        conn.execute(s)
+    users = max(1, rows // 100)
+    conn.execute("BEGIN")
+    conn.execute(f'INSERT INTO "User" (id, email, name, "createdAt", "updatedAt", "lastSeenAt") '
+                 f"WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {users - 1}) "
+                 f"SELECT {_ulid(f'{START_MS} + s.n * 1000', 's.n')}, 'user' || s.n || '@example.com', "
+                 f"'User ' || s.n, {_iso(f'{START_MS} + s.n * 1000')}, {_iso(f'{START_MS} + s.n * 1000')}, "
+                 f"{_iso(f'{START_MS} + s.n * 1000')} FROM s")
+    step = 250_000
+    for first in range(0, rows, step):
+        conn.execute(f'INSERT INTO "AIUsage" {_usage_select(first, min(step, rows - first), rows, users)}',
+                     {"words": WORDS})
+        log(f"source: {min(first + step, rows)}/{rows} AIUsage rows")
+    conn.execute("COMMIT")
+    for s in indexes:
+        conn.execute(s)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return {"rows": rows, "users": users, "seconds": time.perf_counter() - t0, "bytes": path.stat().st_size}
+
+
+def change_source(path: Path, fraction: float) -> dict:
+    """Update ``fraction`` of the rows (spread over the table, fresh ``updatedAt``); delete and insert
+    a twentieth of that each."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    rows = conn.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
+    users = conn.execute('SELECT count(*) FROM "User"').fetchone()[0]
+    every = max(1, round(1 / fraction)) if fraction > 0 else 0
+    now_ms = int(time.time() * 1000)
+    t0 = time.perf_counter()
+    conn.execute("BEGIN")
+    updated = conn.execute(
+        f'UPDATE "AIUsage" SET "tokensUsed" = "tokensUsed" + 1, "updatedAt" = {_iso(str(now_ms))} '
+        f"WHERE {_hash('rowid', 2654435761, 7)} % {every} = 0").rowcount if every else 0
+    deleted = conn.execute(f'DELETE FROM "AIUsage" WHERE {_hash("rowid", 40503, 11)} % {every * 20} = 1'
+                           ).rowcount if every else 0
+    extra = max(0, deleted)
+    if extra:
+        conn.execute(f'INSERT INTO "AIUsage" {_usage_select(rows + 1, extra, rows, users, at_ms=str(now_ms))}',
+                     {"words": WORDS})
+    conn.execute("COMMIT")
+    conn.close()
+    return {"updated": updated, "deleted": deleted, "inserted": extra, "seconds": time.perf_counter() - t0}
+
+
+# -- the contenders (each runs in a child process: python -m learnlab.mirror.bench PHASE JSON) --------
+def phase_mirror(args: dict) -> dict:
+    from learnlab.mirror import refresh
+
+    t0 = time.perf_counter()
+    report = refresh({"bench": Path(args["source"])}, Path(args["target"]), in_process=True,
+                     full=args.get("full", False))
+    seconds = time.perf_counter() - t0
+    usage = report["AIUsage"]
+    return {"seconds": seconds, "rows": usage.read, "detail": {
+        "mode": usage.mode, "inserted": usage.inserted, "updated": usage.updated, "deleted": usage.deleted,
+        "table_seconds": round(usage.seconds, 3), "rows_mirrored": usage.rows, "replayed": report.replayed}}
+
+
+def phase_scanner(args: dict) -> dict:
+    import duckdb
+
+    from learnlab.mirror.source import load_scanner
+
+    Path(args["target"]).unlink(missing_ok=True)
+    con = duckdb.connect(args["target"])
+    load_scanner(con)
+    t0 = time.perf_counter()
+    con.execute(f"ATTACH '{args['source']}' AS src (TYPE sqlite, READ_ONLY)")
+    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
+                                       ).fetchall() if not r[0].startswith(("sqlite_", "_prisma"))]
+    rows = 0
+    for name in names:
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM src."{name}"')
+    con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - t0
+    rows = con.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
+    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                             "WHERE table_name = 'AIUsage' AND table_catalog = current_database()").fetchall())
+    con.close()
+    return {"seconds": seconds, "rows": rows, "detail": {"success": types.get("success"),
+                                                         "updatedAt": types.get("updatedAt")}}
+
+
+def phase_dlt(args: dict) -> dict:
+    import dlt
+    import sqlalchemy as sa
+    from dlt.sources.sql_database import sql_table
+
+    def retype(table: sa.Table) -> sa.Table:
+        # SQLAlchemy would parse Prisma's DATETIME text itself (and reject its offset): keep text,
+        # let dlt's normaliser make timestamps of it (hints below).
+        for col in table.columns:
+            if isinstance(col.type, (sa.DateTime, sa.Date)):
+                col.type = sa.Text()
+        return table
+
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
+    source = sql_table(credentials=f"sqlite:///{args['source']}", table="AIUsage", backend="pyarrow",
+                       chunk_size=100_000, incremental=dlt.sources.incremental("updatedAt"),
+                       table_adapter_callback=retype)
+    source.apply_hints(columns={"createdAt": {"data_type": "timestamp"}, "updatedAt": {"data_type": "timestamp"}})
+    pipeline = dlt.pipeline(pipeline_name="bench_mirror", destination=dlt.destinations.duckdb(args["target"]),
+                            dataset_name="mirror", pipelines_dir=args["pipelines"])
+    t0 = time.perf_counter()
+    info = pipeline.run(source, write_disposition="merge", primary_key="id")
+    seconds = time.perf_counter() - t0
+    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+    del info
+    return {"seconds": seconds, "rows": int(counts.get("ai_usage", 0)), "detail": {}}
+
+
+PHASES = {"mirror": phase_mirror, "scanner": phase_scanner, "dlt": phase_dlt}
+
+
+def _run_phase(name: str, args: dict) -> tuple[dict, float]:
+    """Run one phase in a child; (its result, its peak RSS in MiB)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "learnlab.mirror.bench", name, json.dumps(args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench phase {name} failed: {err.decode()[-3000:]}")
+    return json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = None,
+              contenders: list[str] | None = None, json_path: Path | None = None,
+              log: Callable[[str], None] = lambda _: None) -> dict:
+    """Build the source, run every contender, return the measures (and write JSON if asked)."""
+    contenders = contenders or ["mirror", "scanner", "dlt"]
+    unknown = set(contenders) - set(PHASES)
+    if unknown:
+        raise ValueError(f"unknown contenders {sorted(unknown)}; choose among {', '.join(PHASES)}")
+    tmp = None
+    if folder is None:
+        tmp = tempfile.TemporaryDirectory(prefix="learnlab-bench-")
+        folder = Path(tmp.name)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "source.db"
+    measures: list[Measure] = []
+
+    def measure(contender: str, phase: str, args: dict) -> Measure:
+        log(f"{contender}: {phase} ...")
+        result, rss = _run_phase(contender, args)
+        m = Measure(contender, phase, result["seconds"], result["rows"], rss, result.get("detail", {}))
+        log(f"{contender}: {phase} {m.seconds:.2f}s, {m.rows} rows, peak RSS {m.peak_rss_mb:.0f} MiB")
+        measures.append(m)
+        return m
+
+    try:
+        built = build_source(source, rows, log)
+        log(f"source: {built['rows']} rows, {built['bytes'] / 2**20:.0f} MiB in {built['seconds']:.1f}s")
+        mirror_args = {"source": str(source), "target": str(folder / "mirror.duckdb")}
+        dlt_args = {"source": str(source), "target": str(folder / "dlt.duckdb"), "pipelines": str(folder / "dlt")}
+        if "mirror" in contenders:
+            measure("mirror", "first refresh", mirror_args)
+            measure("mirror", "no change", mirror_args)
+        if "scanner" in contenders:
+            measure("scanner", "full copy", {"source": str(source), "target": str(folder / "scanner.duckdb")})
+        if "dlt" in contenders:
+            measure("dlt", "first load", dlt_args)
+        change = change_source(source, changed)
+        log(f"source: {change['updated']} updated, {change['deleted']} deleted, {change['inserted']} inserted")
+        if "mirror" in contenders:
+            measure("mirror", "incremental", mirror_args)
+        if "dlt" in contenders:
+            measure("dlt", "incremental", dlt_args)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    results = {"rows": rows, "changed": changed, "source": built, "change": change,
+               "measures": [{**asdict(m), "rows_per_second": m.rows_per_second} for m in measures],
+               "ratios": _ratios(measures)}
+    if json_path:
+        Path(json_path).write_text(json.dumps(results, indent=2, default=str))
+    return results
+
+
+def _ratios(measures: list[Measure]) -> dict:
+    by = {(m.contender, m.phase): m.seconds for m in measures}
+    out = {}
+
+    def ratio(name: str, a: tuple, b: tuple) -> None:
+        if a in by and b in by and by[b] > 0:
+            out[name] = round(by[a] / by[b], 2)
+
+    ratio("mirror first / scanner copy", ("mirror", "first refresh"), ("scanner", "full copy"))
+    ratio("mirror first / mirror incremental", ("mirror", "first refresh"), ("mirror", "incremental"))
+    ratio("scanner copy / mirror incremental", ("scanner", "full copy"), ("mirror", "incremental"))
+    ratio("dlt first / mirror first", ("dlt", "first load"), ("mirror", "first refresh"))
+    ratio("dlt incremental / mirror incremental", ("dlt", "incremental"), ("mirror", "incremental"))
+    return out
+
+
+def format_results(results: dict) -> str:
+    src = results["source"]
+    lines = [f"source: {src['rows']} AIUsage rows, {src['bytes'] / 2**20:.0f} MiB; changed: "
+             f"{results['change']['updated']} updated, {results['change']['deleted']} deleted, "
+             f"{results['change']['inserted']} inserted", ""]
+    rows = [("contender", "phase", "seconds", "rows", "rows/s", "peak RSS MiB", "detail")]
+    for m in results["measures"]:
+        detail = ", ".join(f"{k}={v}" for k, v in m["detail"].items())
+        rows.append((m["contender"], m["phase"], f"{m['seconds']:.2f}", str(m["rows"]),
+                     f"{m['rows_per_second']:,.0f}", f"{m['peak_rss_mb']:.0f}", detail))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.append("")
+    lines += [f"{k}: {v}x" for k, v in results["ratios"].items()]
+    return "\n".join(lines)
+
+
+def _main(argv: list[str]) -> None:
+    result = PHASES[argv[0]](json.loads(argv[1]))
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
