@@ -5,11 +5,14 @@
 >>> con = mirror.open_reader()           # doctest: +SKIP   (read-only, the last published refresh)
 >>> con = mirror.connect()               # doctest: +SKIP   (refresh, then a read connection)
 
-Modules, by stage: ``plan`` (per-table rules), ``source`` (one read transaction),
-``cursor`` (the incremental WHERE), ``convert`` (types), ``vectors`` (embeddings),
-``apply`` (the DuckDB transaction), ``deletes``, ``quality``, ``privacy``, ``drift``,
-``state``, ``target`` (generations, publication), ``refresh`` (the public API),
-``status``, ``watch``, ``bench``, ``cli``.
+Modules, by stage: ``plan`` (per-table rules: key, cursor or full, privacy per column),
+``source`` (one read transaction per source), ``worker`` (SQLite sources read from a child
+process), ``cursor`` (the incremental WHERE over every stored DateTime form), ``convert``
+(types), ``vectors`` (embeddings), ``apply`` (the DuckDB transaction), ``deletes`` (counts,
+then key ranges), ``quality``, ``privacy``, ``drift``, ``state`` (watermarks), ``target``
+(generations, atomic publication, readers), ``catchup`` (a reused generation replays what
+it missed), ``refresh`` (the public API), ``report``, ``status``, ``watch``, ``verify``,
+``bench``, ``cli``.
 """
 
 from learnlab.mirror.plan import MirrorOptions

@@ -155,6 +155,9 @@ def change_source(path: Path, fraction: float) -> dict:
 
 # -- the contenders (each runs in a child process: python -m learnlab.mirror.bench PHASE JSON) --------
 def phase_mirror(args: dict) -> dict:
+    import duckdb  # noqa: F401  (imported before the clock starts, as the scanner phase does)
+    import pyarrow  # noqa: F401
+
     from learnlab.mirror import refresh
 
     t0 = time.perf_counter()
