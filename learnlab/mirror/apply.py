@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from learnlab.db.introspect import quote_identifier as q
-from learnlab.mirror import catchup, deletes, quality, vectors
+from learnlab.mirror import catchup, convert, deletes, quality, vectors
 from learnlab.mirror.convert import BAD, FORMS, HIDDEN, SOURCE, convert_select, source_select, sql_text
 from learnlab.mirror.cursor import changed_where
 from learnlab.mirror.plan import MirrorOptions, TablePlan
@@ -79,7 +79,7 @@ def target_columns(ctx: Context, name: str) -> dict[str, str]:
 
 def key_text(plan: TablePlan, alias: str) -> str:
     """The row id shown in the quality table: the (mirrored) key as text."""
-    return " || '|' || ".join(f"CAST({alias}.{q(k)} AS VARCHAR)" for k in plan.key) if plan.key else "NULL"
+    return convert.key_text(plan.key, alias)
 
 
 def _needs_stage(plan: TablePlan) -> bool:
@@ -92,7 +92,7 @@ def _needs_stage(plan: TablePlan) -> bool:
 def _select(ctx: Context, plan: TablePlan, where: str = "") -> str:
     extra = ()
     if plan.key_hashed:
-        extra = (" || '|' || ".join(f"CAST({q(k)} AS TEXT)" for k in plan.key) + f" AS {RAW_KEY}",)
+        extra = (f"{convert.key_text(plan.key)} AS {RAW_KEY}",)
     return source_select(plan, where, as_text=ctx.source.text_projection, extra=extra)
 
 
@@ -195,7 +195,7 @@ def last_row(ctx: Context, plan: TablePlan) -> tuple[int | None, str | None]:
     if not plan.key:
         return None, None
     try:
-        rows = ctx.source.rows(ctx.con, f"SELECT rowid, {quality.key_text_sqlite(plan)} FROM {q(plan.name)} "
+        rows = ctx.source.rows(ctx.con, f"SELECT rowid, {convert.key_text(plan.key)} FROM {q(plan.name)} "
                                         "ORDER BY rowid DESC LIMIT 1")
     except Exception:  # WITHOUT ROWID table
         return None, None
@@ -227,7 +227,7 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport
             if state.top_key is None:
                 suspect = False  # the table was empty
             elif top[0] >= state.max_rowid:
-                again = ctx.source.rows(ctx.con, f"SELECT {quality.key_text_sqlite(plan)} FROM {q(plan.name)} "
+                again = ctx.source.rows(ctx.con, f"SELECT {convert.key_text(plan.key)} FROM {q(plan.name)} "
                                                  f"WHERE rowid = {int(state.max_rowid)}")
                 suspect = not again or _keep_key(ctx, plan, again[0][0]) != state.top_key
             else:

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from learnlab.db.introspect import quote_identifier as q
+from learnlab.mirror.convert import key_text
 from learnlab.mirror.target import INTERNAL_TABLES
 
 PUB = "_learnlab_published"
@@ -101,8 +102,7 @@ def replay(con: Any, refreshes: list[str]) -> int:
 def _key_text(con: Any, table: str, source: str) -> str:
     row = con.execute(f"SELECT key_columns FROM {PUB}._mirror_state WHERE table_name = ? AND source = ?",
                       [table, source]).fetchone()
-    cols = json.loads(row[0]) if row and row[0] else []
-    return " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in cols) if cols else "NULL"
+    return key_text(json.loads(row[0]) if row and row[0] else [])
 
 
 def record(con: Any, refresh_id: str, source: str, table: str, keys_sql: str | None, params: list | None = None) -> None:

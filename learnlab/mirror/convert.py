@@ -38,6 +38,12 @@ def sql_text(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def key_text(columns: tuple[str, ...] | list[str], alias: str = "") -> str:
+    """A row's key as one text (``a|b`` for composite keys), in SQLite and DuckDB alike."""
+    prefix = f"{alias}." if alias else ""
+    return " || '|' || ".join(f"CAST({prefix}{q(k)} AS TEXT)" for k in columns) if columns else "NULL"
+
+
 def source_expr(col: ColumnPlan, *, as_text: bool = False) -> str:
     """The SQLite expression sent for ``col``: its value as lossless text (NULL stays NULL)."""
     c = q(col.name)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from learnlab.db.introspect import quote_identifier as q
-from learnlab.mirror.convert import SOURCE, sql_text
+from learnlab.mirror.convert import SOURCE, key_text, sql_text
 from learnlab.mirror.plan import TablePlan
 from learnlab.mirror.privacy import hmac_sql
 
@@ -151,9 +151,8 @@ def _load_source_keys(ctx: Any, sql: str, *, hashed: bool, plan: TablePlan | Non
 def _whole(ctx: Any, plan: TablePlan) -> Differences:
     """Compare every key (composite, non-text or hashed keys)."""
     diff = Differences()
-    text = " || '|' || ".join(f"CAST({q(k)} AS TEXT)" for k in plan.key)
-    _load_source_keys(ctx, f"SELECT {text} AS k FROM {q(plan.name)}", hashed=plan.key_hashed)
-    target = " || '|' || ".join(f"CAST(t.{q(k)} AS VARCHAR)" for k in plan.key)
+    _load_source_keys(ctx, f"SELECT {key_text(plan.key)} AS k FROM {q(plan.name)}", hashed=plan.key_hashed)
+    target = key_text(plan.key, "t")
     diff.gone = [r[0] for r in ctx.run(
         f"SELECT {target} FROM {q(plan.name)} t WHERE t.{SOURCE} = ? "
         f"AND {target} NOT IN (SELECT k FROM _learnlab_keys)", [ctx.source.name]).fetchall()]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from learnlab.db.introspect import quote_identifier as q
-from learnlab.mirror.convert import MIN_MS, bad_columns, datetime_columns, forms_text, sql_text
+from learnlab.mirror.convert import MIN_MS, bad_columns, datetime_columns, forms_text, key_text, sql_text
 from learnlab.mirror.plan import ColumnPlan, TablePlan
 
 CHUNK = 500
@@ -25,10 +25,6 @@ def key_condition(plan: TablePlan, keys: list[str]) -> str:
         return f"{q(plan.key[0])} IN ({', '.join(sql_text(k) for k in keys)})"
     rows = ", ".join("(" + ", ".join(sql_text(p) for p in k.split("|")) + ")" for k in keys)
     return f"({', '.join(q(k) for k in plan.key)}) IN (VALUES {rows})"
-
-
-def key_text_sqlite(plan: TablePlan) -> str:
-    return " || '|' || ".join(f"CAST({q(k)} AS TEXT)" for k in plan.key)
 
 
 def problem(col: ColumnPlan, stored: str, raw: bytes, dim: int | None) -> str:
@@ -77,7 +73,7 @@ def record(ctx: Any, plan: TablePlan, bad_rows: list[tuple[str, str, int]]) -> i
         raw_keys = list(keys)
         for i in range(0, len(raw_keys), CHUNK):
             chunk = raw_keys[i:i + CHUNK]
-            sql = (f"SELECT {key_text_sqlite(plan)}, typeof({q(name)}), hex({q(name)}) "
+            sql = (f"SELECT {key_text(plan.key)}, typeof({q(name)}), hex({q(name)}) "
                    f"FROM {q(plan.name)} WHERE {key_condition(plan, chunk)}")
             for raw_key, stored, hexed in ctx.source.rows(ctx.con, sql):
                 raw = bytes.fromhex(hexed or "")

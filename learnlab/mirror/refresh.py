@@ -24,7 +24,7 @@ from learnlab.db.introspect import quote_identifier as q
 from learnlab.errors import ConfigError, LearnlabError, MirrorError
 from learnlab.mirror import apply, catchup, drift
 from learnlab.mirror.apply import Context
-from learnlab.mirror.convert import is_invalid_text
+from learnlab.mirror.convert import is_invalid_text, sql_text
 from learnlab.mirror.plan import MirrorOptions, make_plans
 from learnlab.mirror.quality import insert_rows
 from learnlab.mirror.privacy import fingerprint, load_key
@@ -194,6 +194,7 @@ def refresh(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = 
 def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes, report: RefreshReport,
          progress: Progress | None, full: bool, tracer: Tracer | None, t0: float, validate: bool) -> None:
     con = writer.con
+    con.execute(f"SET memory_limit = {sql_text(options.memory_limit)}")
     sqlite_sources = [s for s in sources if isinstance(s, SqliteSource)]
     for s in sqlite_sources:
         s.prepare()

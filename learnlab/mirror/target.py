@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 from learnlab.errors import MirrorError
+from learnlab.mirror.convert import sql_text
 
 GEN = re.compile(r"^gen-(\d{6,})\.duckdb$")
 INTERNAL_DDL = (
@@ -191,7 +192,7 @@ class DuckDBTarget:
             create_internal_tables(con)
             todo = None
             if published is not None:
-                con.execute(f"ATTACH {_literal(str(published))} AS {catchup.PUB} (READ_ONLY)")
+                con.execute(f"ATTACH {sql_text(str(published))} AS {catchup.PUB} (READ_ONLY)")
                 todo = catchup.pending(con)
                 if todo is None:
                     con.execute(f"DETACH {catchup.PUB}")
@@ -299,10 +300,6 @@ class Writer:
         if self.attached:
             self.con.execute(f"DETACH {catchup.PUB}")
             self.attached = False
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _try_open_writable(gen: Path) -> Any:
