@@ -556,3 +556,17 @@ def test_refusing_a_file_that_is_not_a_mirror(db, settings, tmp_path):
     with pytest.raises(MirrorError, match="not a learnlab mirror"):
         mirror.refresh(settings, plain)
     assert os.path.isfile(plain) and not os.path.islink(plain)
+
+
+def test_without_rowid_tables_are_mirrored_incrementally(db, settings, tmp_path):
+    conn = raw(settings)
+    conn.execute('CREATE TABLE "Setting" (key TEXT NOT NULL PRIMARY KEY, value TEXT, "updatedAt" DATETIME NOT NULL) '
+                 "WITHOUT ROWID")
+    conn.executemany('INSERT INTO "Setting" VALUES (?, ?, ?)', [(f"k{i}", "v", format_datetime(T0)) for i in range(5)])
+    assert run(settings, tmp_path)["Setting"].rows == 5
+    conn.execute("UPDATE \"Setting\" SET value = 'w', \"updatedAt\" = ? WHERE key = 'k1'",
+                 (format_datetime(datetime.now(UTC)),))
+    conn.execute("DELETE FROM \"Setting\" WHERE key = 'k3'")
+    report = run(settings, tmp_path)
+    assert (report["Setting"].updated, report["Setting"].deleted) == (1, 1)
+    equal(settings, tmp_path)

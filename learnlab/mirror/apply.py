@@ -101,16 +101,20 @@ def _converted(ctx: Context, plan: TablePlan, frag: str) -> str:
                           validate_text=ctx.validate_text)
 
 
+def has_rowid(ctx: Context, plan: TablePlan) -> bool:
+    """False for WITHOUT ROWID tables. Asked, not tried: a failing statement would abort the
+    refresh's DuckDB transaction."""
+    sql = ctx.source.scalar(ctx.con, "SELECT sql FROM sqlite_master WHERE type = 'table' AND lower(name) = "
+                                     f"lower({sql_text(plan.name)})")
+    return "WITHOUT ROWID" not in " ".join(str(sql or "").upper().split())
+
+
 def _chunks(ctx: Context, plan: TablePlan, where: str = "") -> Iterator[str]:
     """Relations for a whole-table read; staged tables go in rowid slices to bound memory."""
-    if not _needs_stage(plan) or where:
+    if not _needs_stage(plan) or where or not has_rowid(ctx, plan):
         yield from ctx.source.relations(ctx.con, _select(ctx, plan, where))
         return
-    try:
-        lo, hi = ctx.source.rows(ctx.con, f"SELECT min(rowid), max(rowid) FROM {q(plan.name)}")[0]
-    except Exception:  # WITHOUT ROWID table
-        yield from ctx.source.relations(ctx.con, _select(ctx, plan))
-        return
+    lo, hi = ctx.source.rows(ctx.con, f"SELECT min(rowid), max(rowid) FROM {q(plan.name)}")[0]
     if lo is None:
         yield from ctx.source.relations(ctx.con, _select(ctx, plan, "0"))
         return
@@ -192,13 +196,10 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
 
 def last_row(ctx: Context, plan: TablePlan) -> tuple[int | None, str | None]:
     """(highest rowid, its key), read in the refresh's snapshot; (None, None) without rowids."""
-    if not plan.key:
+    if not plan.key or not has_rowid(ctx, plan):
         return None, None
-    try:
-        rows = ctx.source.rows(ctx.con, f"SELECT rowid, {convert.key_text(plan.key)} FROM {q(plan.name)} "
-                                        "ORDER BY rowid DESC LIMIT 1")
-    except Exception:  # WITHOUT ROWID table
-        return None, None
+    rows = ctx.source.rows(ctx.con, f"SELECT rowid, {convert.key_text(plan.key)} FROM {q(plan.name)} "
+                                    "ORDER BY rowid DESC LIMIT 1")
     return (int(rows[0][0]), _keep_key(ctx, plan, rows[0][1])) if rows else (0, None)
 
 
