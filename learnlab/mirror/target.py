@@ -244,8 +244,12 @@ class DuckDBTarget:
             os.close(dirfd)
 
     def _clean_temporaries(self) -> None:
+        # Half-copied generations, and DuckDB's spill folders (<file>.tmp/) of a killed writer.
         for p in self.folder.glob("*.tmp"):
-            p.unlink(missing_ok=True)
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
         for p in self.path.parent.glob(f".{self.path.name}.*.link"):
             p.unlink(missing_ok=True)
 
