@@ -124,6 +124,12 @@ def _chunks(ctx: Context, plan: TablePlan, where: str = "") -> Iterator[str]:
             ctx.con, _select(ctx, plan, f"rowid >= {start} AND rowid < {start + step}"))
 
 
+def stage_frag(ctx: Context, plan: TablePlan, frag: str) -> tuple[str, int]:
+    """One relation of source rows, converted, in the temp stage table; returns (name, rows)."""
+    rows = ctx.run(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {_converted(ctx, plan, frag)}").fetchone()[0]
+    return (vectors.convert_stage(ctx.con, plan, STAGE) if rows else STAGE), rows
+
+
 def stage(ctx: Context, plan: TablePlan, where: str = "") -> tuple[str, int]:
     """Changed (or all) rows of the source, converted, in a temp table; returns (name, rows)."""
     rows, first = 0, True
@@ -158,35 +164,36 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
         ctx.run(f"INSERT INTO {q(new)} ({cols}) SELECT {cols} FROM {q(name)} WHERE {SOURCE} <> ?",
                 [ctx.source.name])
     bad_rows: list[tuple[str, str, int]] = []
-    forms = 0
+    forms = loaded = 0
     if _needs_stage(plan):
         for frag in _chunks(ctx, plan):
-            ctx.run(f"DROP TABLE IF EXISTS {STAGE}")
-            ctx.run(f"CREATE TEMP TABLE {STAGE} AS {_converted(ctx, plan, frag)}")
-            staged = vectors.convert_stage(ctx.con, plan, STAGE)
-            bad_rows += _bad_rows(ctx, plan, staged)
-            forms |= _forms(ctx, staged)
-            ctx.run(f"INSERT INTO {q(new)} BY NAME SELECT * EXCLUDE ({RAW_KEY}) FROM {staged}"
-                    if plan.key_hashed else f"INSERT INTO {q(new)} BY NAME SELECT * FROM {staged}")
-            ctx.run(f"DROP TABLE {staged}")
+            staged, n = stage_frag(ctx, plan, frag)
+            if n:
+                bad_rows += _bad_rows(ctx, plan, staged)
+                forms |= _forms(ctx, staged)
+                loaded += ctx.run(f"INSERT INTO {q(new)} BY NAME SELECT * EXCLUDE ({RAW_KEY}) FROM {staged}"
+                                  if plan.key_hashed else f"INSERT INTO {q(new)} BY NAME SELECT * FROM {staged}"
+                                  ).fetchone()[0]
     else:
         for frag in _chunks(ctx, plan):
-            ctx.run(f"INSERT INTO {q(new)} BY NAME {_converted(ctx, plan, frag)}")
-        mine_rows = f"FROM {q(new)} t WHERE t.{SOURCE} = ?"
-        bad_rows = [(r[0], r[0], r[1]) for r in ctx.run(
-            f"SELECT {key_text(plan, 't')}, t.{BAD} {mine_rows} AND t.{BAD} <> 0", [ctx.source.name]).fetchall()]
-        forms = ctx.run(f"SELECT coalesce(bit_or(t.{FORMS}), 0) {mine_rows}", [ctx.source.name]).fetchone()[0]
+            loaded += ctx.run(f"INSERT INTO {q(new)} BY NAME {_converted(ctx, plan, frag)}").fetchone()[0]
+        if loaded:
+            mine_rows = f"FROM {q(new)} t WHERE t.{SOURCE} = ?"
+            bad_rows = [(r[0], r[0], r[1]) for r in ctx.run(
+                f"SELECT {key_text(plan, 't')}, t.{BAD} {mine_rows} AND t.{BAD} <> 0", [ctx.source.name]).fetchall()]
+            forms = ctx.run(f"SELECT coalesce(bit_or(t.{FORMS}), 0) {mine_rows}", [ctx.source.name]).fetchone()[0]
     for hidden in HIDDEN:
         ctx.run(f"ALTER TABLE {q(new)} DROP COLUMN {hidden}")
     if exists:
         ctx.run(f"DROP TABLE {q(name)}")
         ctx.run(f"ALTER TABLE {q(new)} RENAME TO {q(name)}")
-    quality.clear_table(ctx, name)
-    report.quality = quality.record(ctx, plan, bad_rows) + quality.record_forms(ctx, plan, forms)
+    if state is not None or exists:
+        quality.clear_table(ctx, name)
+    report.quality = quality.record(ctx, plan, bad_rows) + quality.record_forms(ctx, plan, forms, clear=False)
     catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, name, None)
-    report.rows = deletes.target_count(ctx, plan)
-    report.inserted = report.read = report.rows
-    watermark, wid = _max_cursor(ctx, plan, f"{q(name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
+    report.rows = report.inserted = report.read = loaded
+    watermark, wid = (_max_cursor(ctx, plan, f"{q(name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
+                      if loaded else (None, None))
     report.watermark = watermark
     report.seconds = time.perf_counter() - t0
     ctx.save(plan, plan.signature(ctx.key_fingerprint), report, forms=forms, watermark=watermark,

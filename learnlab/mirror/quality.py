@@ -123,10 +123,11 @@ def clear_rows(ctx: Any, table: str, keys_sql: str) -> None:
             [ctx.source.name, table])
 
 
-def record_forms(ctx: Any, plan: TablePlan, forms: int) -> int:
+def record_forms(ctx: Any, plan: TablePlan, forms: int, *, clear: bool = True) -> int:
     """One row per DateTime column whose values were seen in more than one stored form."""
-    ctx.run("DELETE FROM _mirror_quality WHERE source = ? AND table_name = ? AND row_id IS NULL",
-            [ctx.source.name, plan.name])
+    if clear:
+        ctx.run("DELETE FROM _mirror_quality WHERE source = ? AND table_name = ? AND row_id IS NULL",
+                [ctx.source.name, plan.name])
     rows = []
     for j, col in enumerate(datetime_columns(plan)):
         bits = (forms >> (3 * j)) & 7
