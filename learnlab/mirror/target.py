@@ -62,6 +62,8 @@ INTERNAL_DDL = (
 INTERNAL_TABLES = ("_mirror_meta", "_mirror_state", "_mirror_refresh", "_mirror_table_log",
                    "_mirror_quality", "_mirror_drift")
 FORMAT_VERSION = "1"
+# Columns added to the bookkeeping tables after files were first written (old files gain them).
+ADDED_COLUMNS = (("_mirror_state", "max_rowid", "BIGINT"), ("_mirror_state", "top_key", "VARCHAR"))
 
 
 class MirrorBusy(MirrorError):
@@ -83,6 +85,8 @@ def setup_connection(con: Any) -> None:
 def create_internal_tables(con: Any) -> None:
     for ddl in INTERNAL_DDL:
         con.execute(ddl)
+    for table, column, kind in ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     if not con.execute("SELECT 1 FROM _mirror_meta WHERE key = 'format'").fetchone():
         con.execute("INSERT INTO _mirror_meta VALUES ('format', ?)", [FORMAT_VERSION])
 
