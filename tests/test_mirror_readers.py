@@ -83,7 +83,7 @@ def test_readers_keep_querying_while_the_watch_loop_refreshes(db, settings, tmp_
     assert "stopped after" in wout and wout.count("refreshed") >= 3
     assert seen["errors"] == [] and seen["queries"] > 50 and seen["consistent"]
     assert len(seen["counts"]) >= 2  # new connections saw newer refreshes
-    assert slowest < 1.0, slowest
+    assert slowest < 2.0, slowest  # never kept waiting (busy timeout would be 5 s)
     # After the watch stopped, one more refresh has everything the app wrote.
     subprocess.run([*learnlab, "mirror", "--duckdb", str(target), "--quiet"], env=env, check=True, timeout=60)
     assert status(target).table("AIUsage").rows == written
