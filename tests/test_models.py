@@ -246,3 +246,17 @@ def test_json_null_and_sql_null_are_distinct(db):
     assert got == {"a": (None, b""), "b": (JSON_NULL, b""), "c": (3, b""), "d": ("text", b"")}
     raw = db.engine.connect().exec_driver_sql('SELECT id, typeof(metadata), metadata FROM "DocumentChunk" ORDER BY id')
     assert raw.fetchall() == [("a", "null", None), ("b", "text", "null"), ("c", "integer", 3), ("d", "text", '"text"')]
+
+
+def test_one_owner_rule_holds_for_core_bulk_inserts(db):
+    with db.transaction() as s:
+        s.add_all([m.User(id="U1", email="a@x"), m.Team(id="T1", name="t")])
+    with pytest.raises(ValidationError, match="Image.userId/teamId"):
+        with db.engine.begin() as c:
+            c.execute(sa.insert(m.Image), [{"fileKey": "a", "userId": "U1", "teamId": None},
+                                           {"fileKey": "b", "userId": "U1", "teamId": "T1"}])
+    with db.engine.begin() as c:
+        c.execute(sa.insert(m.Image), [{"fileKey": "a", "userId": "U1", "teamId": None},
+                                       {"fileKey": "b", "userId": None, "teamId": "T1"}])
+    with db.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(m.Image)) == 2

@@ -6,6 +6,7 @@ reference schema (``prisma/*.prisma``); a test holds the two together.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from learnlab.errors import ValidationError
@@ -53,6 +54,18 @@ def _owner_guard(model_class: type) -> None:
 
 _owner_guard(Image)
 _owner_guard(Subscription)
+
+
+@event.listens_for(sa.engine.Engine, "before_execute", retval=True)
+def _owner_guard_core(conn, clause, multiparams, params, execution_options):
+    """Core ``insert()`` into Image or Subscription (bulk included) obeys the one-owner rule too."""
+    if isinstance(clause, sa.sql.Insert) and clause.table.name in ("Image", "Subscription"):
+        rows = multiparams or [params]
+        rows = rows[0] if len(rows) == 1 and isinstance(rows[0], list) else rows
+        for row in rows:
+            if isinstance(row, dict):
+                check_one_owner(clause.table.name, row.get("userId"), row.get("teamId"))
+    return clause, multiparams, params
 
 __all__ = [m.__name__ for m in MODELS] + [
     "Base", "metadata", "MODELS", "check_one_owner", "AIUsageType", "ChallengeDifficulty", "ChunkType",
