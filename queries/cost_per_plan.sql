@@ -9,7 +9,7 @@ usage AS (
     SELECT u.plan, CAST(date_trunc('month', a."createdAt") AS DATE) AS month,
            count(*) AS ai_calls,
            count(DISTINCT a."userId") AS active_users,
-           sum(a."tokensUsed") AS tokens,
+           CAST(sum(a."tokensUsed") AS BIGINT) AS tokens,
            sum(a."costInCents") / 100.0 AS ai_cost_usd,
            avg(CASE WHEN a.success THEN 0.0 ELSE 1.0 END) AS failure_rate
     FROM "AIUsage" a
