@@ -668,3 +668,48 @@ def test_early_dates_stored_as_prisma_does(
     assert learnlab_read(db, Challenge, mine)["startDate"] == rows[0].fields["startDate"]
     back = prisma_read(prisma, db, timestamp_format, rows, {"challenge": mine})["challenge"]
     assert (back["startDate"], back["endDate"]) == (rows[0].fields["startDate"], rows[0].fields["endDate"])
+
+
+# --------------------------------------------------------------------------------------------
+# (e) rows the real Prisma Client wrote reach the DuckDB mirror with the same values
+
+
+def test_prisma_rows_reach_the_mirror_with_the_same_values(
+    db: Database, prisma: PrismaClient, timestamp_format: str, tmp_path: Path
+) -> None:
+    import duckdb
+
+    from learnlab.mirror import MirrorOptions, refresh
+
+    written = prisma_write(prisma, db, timestamp_format, SCENARIO)
+    ids = {name: row["id"] for name, row in written.items()}
+    keep_all = MirrorOptions().with_privacy(**{"User.email": "keep", "User.name": "keep", "User.username": "keep",
+                                               "Session.id": "keep"})
+    report = refresh(db.settings, tmp_path / "mirror.duckdb", options=keep_all)
+    assert report.total("inserted") == len(SCENARIO)
+    con = duckdb.connect(str(tmp_path / "mirror.duckdb"), read_only=True)
+    problems = []
+    for row in SCENARIO:
+        mine = learnlab_read(db, row.model, ids[row.name])
+        table = row.model.__table__
+        names = [c.name for c in table.columns]
+        cur = con.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{table.name}" WHERE id = ?',
+                          [ids[row.name]])
+        got = dict(zip(names, cur.fetchone()))
+        for col in names:
+            want, have = mine[col], got[col]
+            if isinstance(want, datetime):
+                ok = have == want.astimezone(UTC).replace(tzinfo=None)  # TIMESTAMP in UTC
+            elif col == "metadata":
+                ok = (json.loads(have) if have is not None else None) == (None if want is JSON_NULL else want) and (
+                    (have is None) == (want is None))
+            elif col == "embedding":
+                ok = (have is None and want == b"") or list(have or []) == list(struct.unpack(f"<{len(want) // 4}f", want))
+            else:
+                ok = have == (want.value if hasattr(want, "value") else want)
+            if not ok:
+                problems.append(f"{row.name}.{col}: learnlab reads {want!r}, the mirror has {have!r}")
+    assert not problems, "\n".join(problems)
+    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                             "WHERE table_name = 'DocumentChunk'").fetchall())
+    assert (types["createdAt"], types["metadata"], types["embedding"]) == ("TIMESTAMP", "JSON", "FLOAT[3]")

@@ -26,6 +26,16 @@ RAW = "_learnlab_raw_"
 # they are almost surely seconds written where Prisma expects milliseconds.
 MIN_MS = 100_000_000_000
 MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+# A DateTime number is taken as milliseconds when it is negative (before 1970: Prisma writes
+# e.g. 1969-07-20 as -14182939877) down to year 1, or at least 1e10 (after 1970-04-26). Positive
+# numbers below 1e10 are seconds' magnitude (up to year 2286): flagged, not guessed.
+SECONDS_LIKE = 10_000_000_000
+MIN_NEGATIVE_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
+
+
+def plausible_ms(value: float) -> bool:
+    """Would the mirror take this stored number as a DateTime in milliseconds? (see SECONDS_LIKE)"""
+    return SECONDS_LIKE <= value <= MAX_MS or MIN_NEGATIVE_MS <= value < 0
 FORM_NAMES = {1: "iso8601", 2: "current_timestamp", 4: "unixepoch-ms"}
 
 
@@ -102,7 +112,7 @@ def datetime_expr(r: str) -> str:
     text = (f"CASE WHEN {r} >= '0' AND {r} < ':' AND contains({r}, '-') "
             f"AND isfinite(TRY_CAST({r} AS TIMESTAMPTZ)) THEN TRY_CAST({r} AS TIMESTAMPTZ)::TIMESTAMP END")
     ms = f"TRY_CAST({r} AS DOUBLE)"
-    number = (f"CASE WHEN abs({ms}) >= {MIN_MS} AND abs({ms}) <= {MAX_MS} "
+    number = (f"CASE WHEN ({ms} >= {SECONDS_LIKE} AND {ms} <= {MAX_MS}) OR ({ms} < 0 AND {ms} >= {MIN_NEGATIVE_MS}) "
               f"THEN make_timestamp(CAST(round({ms} * 1000) AS BIGINT)) END")
     return f"COALESCE({text}, {number})"
 

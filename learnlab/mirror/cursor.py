@@ -44,10 +44,12 @@ def changed_where(cursor: str, since: datetime, *, nullable: bool = True) -> str
     low = since - MAX_OFFSET
     space_low = sql_text(f"{low:%Y-%m-%d %H:%M:%S}")
     exact = f"(julianday({c}) >= {jd!r} OR julianday({c}) IS NULL)"
-    # The ranges are disjoint (numbers, seconds-like numbers, text and blobs, NULL).
+    # The ranges are disjoint (plausible ms, every other number, text and blobs, NULL). Numbers
+    # below 1e11 (seconds-like, or before 1973) and above year 9999 are few: always re-read.
     terms = [
         f"({c} >= {max(ms, MIN_MS)} AND {c} <= {MAX_MS})",
-        f"({c} > {-MIN_MS} AND {c} < {MIN_MS})",
+        f"({c} >= {-MAX_MS} AND {c} < {MIN_MS})",  # two-sided: SQLite then estimates a small range
+        f"({c} > {MAX_MS} AND {c} < '')",
         f"({c} >= {space_low} AND {exact})",
     ]
     if nullable:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from learnlab.db.introspect import quote_identifier as q
-from learnlab.mirror.convert import MIN_MS, bad_columns, datetime_columns, forms_text, key_text, sql_text
+from learnlab.mirror.convert import SECONDS_LIKE, bad_columns, datetime_columns, forms_text, key_text, sql_text
 from learnlab.mirror.plan import ColumnPlan, TablePlan
 
 CHUNK = 500
@@ -30,8 +30,8 @@ def key_condition(plan: TablePlan, keys: list[str]) -> str:
 def problem(col: ColumnPlan, stored: str, raw: bytes, dim: int | None) -> str:
     if col.kind == "datetime" and stored in ("integer", "real"):
         try:
-            if abs(float(raw.decode())) < MIN_MS:
-                return "a number below 1e11 in a DateTime column: seconds where Prisma stores milliseconds?"
+            if 0 <= float(raw.decode()) < SECONDS_LIKE:
+                return "a number below 1e10 in a DateTime column: seconds where Prisma stores milliseconds?"
         except ValueError:
             pass
         return "a number outside the DateTime range"

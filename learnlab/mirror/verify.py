@@ -17,7 +17,7 @@ from typing import Any
 from learnlab.db.encoding import parse_datetime
 from learnlab.db.introspect import describe_schema
 from learnlab.db.introspect import quote_identifier as q
-from learnlab.mirror.convert import MAX_MS, MIN_MS
+from learnlab.mirror.convert import plausible_ms
 from learnlab.mirror.plan import ColumnPlan, MirrorOptions, make_plans
 from learnlab.mirror.privacy import hmac_hex
 
@@ -100,7 +100,7 @@ def _int_text(raw: Any) -> int | None:
 
 def _datetime(raw: Any) -> datetime | None:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        if not (MIN_MS <= abs(raw) <= MAX_MS):
+        if not plausible_ms(raw):
             return None
     elif isinstance(raw, str):
         text = raw.strip()
