@@ -117,7 +117,7 @@ def _plain_copy(path: Path, key: str | None, into: Path) -> Path:
 def verify_backup(path: Path, *, key: str | None = None) -> BackupReport:
     """Integrity, foreign keys, the schema learnlab expects, and row counts of a backup file."""
     from learnlab.db.introspect import describe_schema
-    from learnlab.migrate import PRISMA_MIGRATIONS_DIR
+    from learnlab.migrate import prisma_reference_schema
 
     path = Path(path)
     report = BackupReport(path, ok=False)
@@ -133,9 +133,7 @@ def verify_backup(path: Path, *, key: str | None = None) -> BackupReport:
                     report.problems.append(f"integrity_check: {result}")
                 if fk := conn.execute("PRAGMA foreign_key_check").fetchall():
                     report.problems.append(f"{len(fk)} rows break foreign keys")
-                reference = sqlite3.connect(":memory:")
-                reference.executescript((PRISMA_MIGRATIONS_DIR / "0_init" / "migration.sql").read_text())
-                missing = set(describe_schema(reference)) - set(schema := describe_schema(conn))
+                missing = set(prisma_reference_schema()) - set(schema := describe_schema(conn))
                 if missing:
                     report.problems.append(f"tables missing: {', '.join(sorted(missing))}")
                 for table in schema:

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from learnlab.db.encoding import utcnow
+from learnlab.db.encoding import format_datetime, utcnow
 from learnlab.errors import MigrationError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +65,7 @@ def record_prisma_migration(connection: sa.Connection, name: str) -> None:
     ).first()
     if done:
         return
-    now = utcnow()
-    stamp = f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}+00:00"
+    stamp = format_datetime(utcnow())
     connection.exec_driver_sql(
         'INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, started_at, '
         "applied_steps_count) VALUES (?, ?, ?, ?, NULL, ?, 1)",
@@ -106,16 +105,25 @@ class MigrateReport:
         return self.before != self.after
 
 
-def _is_prisma_baseline(connection: sa.Connection) -> bool:
-    """Do the tables here equal what Prisma's ``0_init`` migration creates?"""
+def prisma_reference_schema() -> dict:
+    """The tables Prisma's ``0_init`` migration creates, as ``describe_schema`` reports them."""
     import sqlite3
 
     from learnlab.db.introspect import describe_schema
 
     reference = sqlite3.connect(":memory:")
-    reference.executescript((PRISMA_MIGRATIONS_DIR / "0_init" / "migration.sql").read_text())
-    here = describe_schema(connection.connection.dbapi_connection)
-    return here == describe_schema(reference)
+    try:
+        reference.executescript((PRISMA_MIGRATIONS_DIR / "0_init" / "migration.sql").read_text())
+        return describe_schema(reference)
+    finally:
+        reference.close()
+
+
+def _is_prisma_baseline(connection: sa.Connection) -> bool:
+    """Do the tables here equal what Prisma's ``0_init`` migration creates?"""
+    from learnlab.db.introspect import describe_schema
+
+    return describe_schema(connection.connection.dbapi_connection) == prisma_reference_schema()
 
 
 def upgrade(db: Any, revision: str = "head", *, script_location: Path | None = None) -> MigrateReport:

@@ -133,10 +133,9 @@ class QueryMonitor:
         if not statement.lstrip().upper().startswith(("SELECT", "WITH", "UPDATE", "DELETE")):
             return None
         try:
-            rows = s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
+            return "\n".join(_explain(s.connection(), statement, params))
         except Exception:
             return None
-        return "\n".join(str(r[-1]) for r in rows)
 
     def __enter__(self) -> "QueryMonitor":
         return self
@@ -149,4 +148,8 @@ class QueryMonitor:
 def analyze_query(db: Any, statement: str, params: tuple = ()) -> list[str]:
     """The seed's ``analyzeQuery``: SQLite's ``EXPLAIN QUERY PLAN`` lines for a statement."""
     with db.engine.connect() as c:
-        return [str(r[-1]) for r in c.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)]
+        return _explain(c, statement, params)
+
+
+def _explain(conn: Any, statement: str, params: tuple) -> list[str]:
+    return [str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)]

@@ -17,16 +17,15 @@ from learnlab.config import Settings
 from learnlab.db.engine import connect
 from learnlab.db.introspect import describe_schema
 from learnlab.errors import MigrationError
-from learnlab.migrate import MIGRATIONS_DIR, PRISMA_MIGRATIONS_DIR, current_revision, differences, downgrade, upgrade
+from learnlab.migrate import (MIGRATIONS_DIR, PRISMA_MIGRATIONS_DIR, current_revision, differences, downgrade,
+                              prisma_reference_schema, upgrade)
 
 ROOT = Path(__file__).resolve().parents[1]
 PRISMA_SQL = PRISMA_MIGRATIONS_DIR / "0_init" / "migration.sql"
 
 
 def prisma_reference() -> dict:
-    ref = sqlite3.connect(":memory:")
-    ref.executescript(PRISMA_SQL.read_text())
-    return describe_schema(ref)
+    return prisma_reference_schema()
 
 
 def normalised(schema: dict) -> dict:

@@ -33,7 +33,7 @@ from learnlab.db import errors as db_errors
 from learnlab.db.encoding import utcnow
 from learnlab.db.turso import PullReport, TursoReplica
 from learnlab.db.types import TIMESTAMP_FORMAT_ATTR
-from learnlab.errors import DatabaseUnavailable, SyncError
+from learnlab.errors import DatabaseUnavailable
 
 
 class _ForeignDriverDialect(SQLiteDialect_pysqlite):
@@ -285,5 +285,5 @@ def check_database_health(db: Database | None = None) -> dict[str, Any]:
             if own:
                 db.close()
         return {"status": "healthy", "timestamp": timestamp}
-    except (Exception, SyncError) as exc:  # health checks report, they do not raise
+    except Exception as exc:  # health checks report, they do not raise
         return {"status": "unhealthy", "error": str(exc), "timestamp": timestamp}
