@@ -83,7 +83,8 @@ def test_sigkill_at_random_moments_leaves_the_previous_or_the_next_refresh(tmp_p
     target = tmp_path / "analytics.duckdb"
     refresh({"dev": source}, target)
     versions = [_snapshot(conn, tmp_path / "v0.db")]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Full refreshes copy AIUsage on every core before the snapshot (see bulk): kills land there too.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LEARNLAB_MIRROR_BULK_ROWS": "1000"}
     inside, matched = 0, 0
     for k in range(1, KILLS + 1):
         _change(conn, rnd, k)

@@ -17,6 +17,7 @@ from learnlab.config import Settings
 from learnlab.db.encoding import new_ulid, to_epoch_ms
 from learnlab.db.engine import connect
 from learnlab.migrate import upgrade
+from learnlab.mirror.plan import MirrorOptions
 from learnlab.mirror.verify import compare
 
 UTC = timezone.utc
@@ -87,7 +88,8 @@ def apply(conn: sqlite3.Connection, action: tuple) -> None:
 @settings(max_examples=10, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(batches=st.lists(st.lists(op, min_size=1, max_size=10), min_size=1, max_size=3))
-def test_mirror_equals_the_source_after_every_refresh(template, tmp_path_factory, batches):
+@pytest.mark.parametrize("bulk_rows", [50_000, 0], ids=["snapshot-copy", "parallel-copy"])
+def test_mirror_equals_the_source_after_every_refresh(template, tmp_path_factory, batches, bulk_rows):
     folder = tmp_path_factory.mktemp("example")
     source = folder / "dev.db"
     shutil.copyfile(template, source)
@@ -97,12 +99,13 @@ def test_mirror_equals_the_source_after_every_refresh(template, tmp_path_factory
         apply(conn, ("user", "iso", 0))
         apply(conn, ("usage", "iso", 0, i))
     target = folder / "analytics.duckdb"
-    mirror.refresh(source, target)
+    options = MirrorOptions(bulk_rows=bulk_rows)
+    mirror.refresh(source, target, options=options)
     assert compare(source, target) == []
     for batch in batches:
         for action in batch:
             apply(conn, action)
-        report = mirror.refresh(source, target)
+        report = mirror.refresh(source, target, options=options, full=len(batch) % 4 == 0)
         assert compare(source, target) == [], batch
         count = conn.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
         assert report["AIUsage"].rows == count

@@ -142,11 +142,30 @@ def stage(ctx: Context, plan: TablePlan, where: str = "") -> tuple[str, int]:
 
 # -- the first copy, or a reload ----------------------------------------------------------
 def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> TableReport:
-    """Copy every row of the table from the source (a new table swapped in)."""
+    """Copy every row of the table from the source, in the refresh's snapshot (a new table swapped in)."""
+    t0 = time.perf_counter()
+    top = last_row(ctx, plan)
+    report, forms, bad_rows = copy_rows(ctx, plan, state, mode)
+    report.quality += quality.record(ctx, plan, bad_rows)
+    name = plan.name
+    watermark, wid = (_max_cursor(ctx, plan, f"{q(name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
+                      if report.rows else (None, None))
+    report.watermark = watermark
+    report.seconds = time.perf_counter() - t0
+    ctx.save(plan, plan.signature(ctx.key_fingerprint), report, forms=forms, watermark=watermark,
+             watermark_id=wid, top=top)
+    return report
+
+
+def copy_rows(ctx: Context, plan: TablePlan, state: TableState | None, mode: str,
+              frag: str | None = None) -> tuple[TableReport, int, list[tuple[str, str, int]]]:
+    """Replace this source's rows of the table by every row read from ``frag`` (default: the
+    source, in slices); returns the report, the DateTime forms seen and the rows with bad
+    values (for ``quality.record``, which reads their stored values in the snapshot). Reads
+    nothing else from the source, so ``bulk`` can run it before the snapshot starts."""
     report = TableReport(ctx.source.name, plan.name, mode)
     t0 = time.perf_counter()
     name = plan.name
-    top = last_row(ctx, plan)
     exists = table_exists(ctx, name)
     old = target_columns(ctx, name) if exists else {}
     keep = all_columns_elsewhere(ctx.con, ctx.source.name, name) if exists else set()
@@ -166,8 +185,9 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
     bad_rows: list[tuple[str, str, int]] = []
     forms = loaded = 0
     if _needs_stage(plan):
-        for frag in _chunks(ctx, plan):
-            staged, n = stage_frag(ctx, plan, frag)
+        assert frag is None, "staged tables are read in the snapshot"
+        for part in _chunks(ctx, plan):
+            staged, n = stage_frag(ctx, plan, part)
             if n:
                 bad_rows += _bad_rows(ctx, plan, staged)
                 forms |= _forms(ctx, staged)
@@ -175,8 +195,8 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
                                   if plan.key_hashed else f"INSERT INTO {q(new)} BY NAME SELECT * FROM {staged}"
                                   ).fetchone()[0]
     else:
-        for frag in _chunks(ctx, plan):
-            loaded += ctx.run(f"INSERT INTO {q(new)} BY NAME {_converted(ctx, plan, frag)}").fetchone()[0]
+        for part in ([frag] if frag is not None else _chunks(ctx, plan)):
+            loaded += ctx.run(f"INSERT INTO {q(new)} BY NAME {_converted(ctx, plan, part)}").fetchone()[0]
         if loaded:
             mine_rows = f"FROM {q(new)} t WHERE t.{SOURCE} = ?"
             bad_rows = [(r[0], r[0], r[1]) for r in ctx.run(
@@ -189,16 +209,11 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
         ctx.run(f"ALTER TABLE {q(new)} RENAME TO {q(name)}")
     if state is not None or exists:
         quality.clear_table(ctx, name)
-    report.quality = quality.record(ctx, plan, bad_rows) + quality.record_forms(ctx, plan, forms, clear=False)
+    report.quality = quality.record_forms(ctx, plan, forms, clear=False)
     catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, name, None)
     report.rows = report.inserted = report.read = loaded
-    watermark, wid = (_max_cursor(ctx, plan, f"{q(name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
-                      if loaded else (None, None))
-    report.watermark = watermark
     report.seconds = time.perf_counter() - t0
-    ctx.save(plan, plan.signature(ctx.key_fingerprint), report, forms=forms, watermark=watermark,
-             watermark_id=wid, top=top)
-    return report
+    return report, forms, bad_rows
 
 
 def last_row(ctx: Context, plan: TablePlan) -> tuple[int | None, str | None]:
@@ -216,8 +231,11 @@ def _keep_key(ctx: Context, plan: TablePlan, raw_key: str | None) -> str | None:
 
 
 # -- incremental ----------------------------------------------------------------------------
-def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport:
-    """Apply rows changed since ``watermark - safety window``, then deletions."""
+def incremental(ctx: Context, plan: TablePlan, state: TableState, copied: TableReport | None = None) -> TableReport:
+    """Apply rows changed since ``watermark - safety window``, then deletions.
+
+    ``copied``: the report of a ``bulk`` copy made just before the snapshot, which this pass
+    brings to the snapshot; the result is reported as that copy (every row inserted)."""
     report = TableReport(ctx.source.name, plan.name, "incremental")
     t0 = time.perf_counter()
     where = ""
@@ -263,8 +281,16 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState) -> TableReport
                 report.inserted += inserted
                 report.updated += updated
         report.rows = deletes.target_count(ctx, plan)
+    if copied is not None:
+        watermark, wid = _max_cursor(ctx, plan, f"{q(plan.name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
+        copied.rows = copied.inserted = report.rows
+        copied.read += report.read
+        copied.quality += report.quality
+        copied.seconds += time.perf_counter() - t0
+        report = copied
+    else:
+        report.seconds = time.perf_counter() - t0
     report.watermark = watermark
-    report.seconds = time.perf_counter() - t0
     ctx.save(plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid, top=top)
     return report
 

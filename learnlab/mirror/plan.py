@@ -86,6 +86,8 @@ class MirrorOptions:
     full_tables: frozenset[str] = frozenset()
     busy_timeout_ms: int = 5000
     leaf_rows: int = 4000
+    # Tables with this many rows or more get their first copy on every core (see ``bulk``).
+    bulk_rows: int = 50_000
     batch_rows: int = 100_000
     # DuckDB's buffer pool for the writer: inserts stream through it, so a bound keeps the
     # refresh's memory flat as tables grow (measured: same speed at 150 MB as unbounded).
@@ -93,7 +95,8 @@ class MirrorOptions:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "MirrorOptions":
-        """``LEARNLAB_MIRROR_SAFETY_WINDOW`` (seconds) and ``LEARNLAB_MIRROR_PRIVACY`` over the defaults."""
+        """``LEARNLAB_MIRROR_SAFETY_WINDOW`` (seconds), ``LEARNLAB_MIRROR_PRIVACY``,
+        ``LEARNLAB_MIRROR_BULK_ROWS`` and ``LEARNLAB_MIRROR_MEMORY_LIMIT`` over the defaults."""
         env = os.environ if env is None else env
         values: dict = {}
         if env.get("LEARNLAB_MIRROR_SAFETY_WINDOW"):
@@ -102,6 +105,11 @@ class MirrorOptions:
                 values["safety_window"] = timedelta(seconds=float(raw))
             except ValueError:
                 raise ConfigError(f"LEARNLAB_MIRROR_SAFETY_WINDOW={raw!r} is not a number of seconds") from None
+        if env.get("LEARNLAB_MIRROR_BULK_ROWS"):
+            raw = env["LEARNLAB_MIRROR_BULK_ROWS"]
+            if not raw.isdigit():
+                raise ConfigError(f"LEARNLAB_MIRROR_BULK_ROWS={raw!r} is not a number of rows")
+            values["bulk_rows"] = int(raw)
         if env.get("LEARNLAB_MIRROR_MEMORY_LIMIT"):
             values["memory_limit"] = env["LEARNLAB_MIRROR_MEMORY_LIMIT"]
         if env.get("LEARNLAB_MIRROR_PRIVACY"):

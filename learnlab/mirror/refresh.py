@@ -22,15 +22,15 @@ from learnlab.config import Settings
 from learnlab.db.encoding import new_ulid, utcnow
 from learnlab.db.introspect import quote_identifier as q
 from learnlab.errors import ConfigError, LearnlabError, MirrorError
-from learnlab.mirror import apply, catchup, drift
+from learnlab.mirror import apply, bulk, catchup, drift, quality
 from learnlab.mirror.apply import Context
 from learnlab.mirror.convert import is_invalid_text, sql_text
 from learnlab.mirror.plan import MirrorOptions, make_plans
-from learnlab.mirror.quality import insert_rows
 from learnlab.mirror.privacy import fingerprint, load_key
-from learnlab.mirror.report import ProgressEvent, Progress, RefreshReport, SourceReport
+from learnlab.mirror.quality import insert_rows
+from learnlab.mirror.report import Progress, ProgressEvent, RefreshReport, SourceReport, TableReport
 from learnlab.mirror.source import DbapiSource, SchemaMoved, Source, SqliteSource, Tracer, load_scanner
-from learnlab.mirror.state import forget_state, load_states, write_states
+from learnlab.mirror.state import TableState, forget_state, load_states, write_states
 from learnlab.mirror.target import DuckDBTarget
 from learnlab.mirror.vectors import guess_dim
 
@@ -161,6 +161,7 @@ def refresh(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = 
         portable = [(n, x.settings if _is_database(x) else x) for n, x in specs]
         return worker.run(dict(settings_or_db=portable, duckdb_path=target.path, options=options, full=full,
                                wait=wait), progress, tracer)
+    target.path.parent.mkdir(parents=True, exist_ok=True)
     key = load_key(target.path)
     t0 = time.perf_counter()
     validate = False
@@ -200,8 +201,6 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
         s.prepare()
     if sqlite_sources:
         load_scanner(con)
-    for s in sqlite_sources:
-        s.attach(con)
     began: list[Source] = []
     try:
         con.execute("BEGIN")
@@ -209,11 +208,13 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
         validate = validate or bool(con.execute(
             "SELECT 1 FROM _mirror_meta WHERE key = 'validate_text' AND value = 'true'").fetchone())
         for source in sources:
+            ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, utcnow(), tracer,
+                          validate_text=validate)
+            copied = bulk.copy_tables(ctx, full, progress)  # before the snapshot: see bulk
             source.begin(con)
             began.append(source)
-            ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, source.snapshot_at, tracer,
-                          validate_text=validate)
-            report.sources.append(_sync_source(ctx, progress, full))
+            ctx.now = source.snapshot_at
+            report.sources.append(_sync_source(ctx, progress, full, copied))
         if validate:
             con.execute("DELETE FROM _mirror_meta WHERE key = 'validate_text'")
             con.execute("INSERT INTO _mirror_meta VALUES ('validate_text', 'true')")
@@ -236,7 +237,8 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
                 pass
 
 
-def _sync_source(ctx: Context, progress: Progress | None, full: bool) -> SourceReport:
+def _sync_source(ctx: Context, progress: Progress | None, full: bool,
+                 copied: dict[str, tuple[TableReport, TableState, list]] | None = None) -> SourceReport:
     source = ctx.source
     t0 = time.perf_counter()
     out = SourceReport(source.name, source.path, snapshot_at=source.snapshot_at, pull=source.pull_report)
@@ -254,13 +256,19 @@ def _sync_source(ctx: Context, progress: Progress | None, full: bool) -> SourceR
         if progress:
             progress(ProgressEvent(source.name, plan.name, i, len(plans), "start"))
         signature = plan.signature(ctx.key_fingerprint)
+        bulk_copy = (copied or {}).get(plan.name)
         if state is None:
             if states:
                 out.drift.append(drift.new_table(plan))
+        elif state.signature != signature:
+            out.drift += drift.table_changes(plan, state) or [f"~ {plan.name}: hash key changed"]
+        if bulk_copy is not None:
+            copied_report, continue_from, bad_rows = bulk_copy
+            copied_report.quality += quality.record(ctx, plan, bad_rows)
+            table = apply.incremental(ctx, plan, continue_from, copied=copied_report)
+        elif state is None:
             table = apply.load(ctx, plan, None, "full")
         elif full or state.signature != signature:
-            if state.signature != signature:
-                out.drift += drift.table_changes(plan, state) or [f"~ {plan.name}: hash key changed"]
             table = apply.load(ctx, plan, state, "reload")
         elif plan.mode == "incremental":
             table = apply.incremental(ctx, plan, state)

@@ -26,10 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from learnlab.db.encoding import utcnow
 from learnlab.db.introspect import TableInfo, describe_schema
+from learnlab.db.introspect import quote_identifier as q
 from learnlab.db.turso import PullReport
 from learnlab.errors import MirrorError
-from learnlab.mirror.convert import sql_text
+from learnlab.mirror.convert import key_text, sql_text
+from learnlab.mirror.plan import choose_key
 
 Tracer = Callable[[str, Any], None]
 
@@ -54,12 +57,25 @@ def scanner_extension() -> Path:
 
 
 def load_scanner(con: Any) -> None:
-    """``INSTALL '<file>'; LOAD sqlite_scanner`` (extensions cannot be downloaded here)."""
+    """Load the sqlite reader from the installed package (extensions cannot be downloaded here).
+
+    On a connection opened with ``WRITER_CONFIG`` the file is loaded straight from the
+    package: DuckDB then skips hashing its 33 MiB to check the signature (100 ms per load,
+    per connection); the file is as trusted as DuckDB's own library beside it, which pip
+    installed from the same pinned lock. Other connections install it, then load it by name.
+    """
+    if con.execute("SELECT current_setting('allow_unsigned_extensions')").fetchone()[0]:
+        con.execute(f"LOAD {sql_text(str(scanner_extension()))}")
+        return
     installed = con.execute("SELECT installed FROM duckdb_extensions() WHERE extension_name = 'sqlite_scanner'"
                             ).fetchone()
     if not (installed and installed[0]):
         con.execute(f"INSTALL {sql_text(str(scanner_extension()))}")
     con.execute("LOAD sqlite_scanner")
+
+
+# The mirror's writer connections: they load only the sqlite reader, from the package (see load_scanner).
+WRITER_CONFIG = {"allow_unsigned_extensions": True}
 
 
 @dataclass
@@ -115,41 +131,63 @@ class SqliteSource(Source):
         self.alias = "src_" + uuid.uuid4().hex[:8]
         self._schema: dict[str, TableInfo] | None = None
         self._version: int | None = None
+        self.prepared_at: datetime | None = None
+        self.attached = False
+        self.last_rows: dict[str, tuple[int, str | None]] = {}
 
     def prepare(self) -> None:
-        """Before ``attach``: WAL mode, and the schema with its version (checked in ``begin``)."""
+        """Before ``begin``: WAL mode, the schema with its version (checked in ``begin``), and
+        each table's last row with the time just before it was read (``bulk`` continues from there)."""
         if not self.path.exists():
             raise MirrorError(f"the operational database {self.path} does not exist; check DATABASE_URL")
         ensure_wal(self.path, self.busy_timeout_ms)
-        self._version, self._schema = self._read_schema()
+        self.prepared_at = utcnow()
+        self._version, self._schema, self.last_rows = self._read_schema()
 
-    def attach(self, con: Any) -> None:
+    def detach(self, con: Any) -> None:
+        """After the DuckDB transaction ends (DuckDB refuses it before)."""
+        if self.attached:
+            con.execute(f"DETACH {self.alias}")
+            self.attached = False
+
+    def begin(self, con: Any) -> None:
+        # The source is ATTACHed only now, inside the DuckDB transaction: DuckDB starts the
+        # attached database's transaction (and SQLite its snapshot) the first time any
+        # statement looks at it, even an information_schema query, and the snapshot must not
+        # start before ``bulk`` copies are done. The first read here starts it; the schema
+        # read in ``prepare`` must belong to it (schema_version is bumped by every change).
         sql = (f"ATTACH {sql_text(str(self.path))} AS {self.alias} "
                f"(TYPE sqlite, READ_ONLY, busy_timeout {int(self.busy_timeout_ms)})")
         self.trace(sql)
         con.execute(sql)
-
-    def detach(self, con: Any) -> None:
-        con.execute(f"DETACH {self.alias}")
-
-    def begin(self, con: Any) -> None:
-        # The first read starts SQLite's snapshot; the schema read before must belong to it
-        # (schema_version is bumped by every schema change).
+        self.attached = True
         self.schema_version = int(self.scalar(con, "PRAGMA schema_version"))
         self._stamp()
         if self.schema_version != self._version:
             raise SchemaMoved(f"the schema of {self.path} changed while the refresh started (a migration "
                               "running?); run the refresh again when it is done")
 
-    def _read_schema(self) -> tuple[int, dict[str, TableInfo]]:
+    def _read_schema(self) -> tuple[int, dict[str, TableInfo], dict[str, tuple[int, str | None]]]:
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout_ms / 1000,
                                isolation_level=None)
         try:
             conn.execute("BEGIN")
             version = conn.execute("PRAGMA schema_version").fetchone()[0]
             schema = describe_schema(conn)
+            last: dict[str, tuple[int, str | None]] = {}
+            for name, info in schema.items():
+                key = choose_key(info)
+                if not key:
+                    continue
+                sql = f"SELECT rowid, {key_text(key)} FROM {q(name)} ORDER BY rowid DESC LIMIT 1"
+                self.trace(sql)
+                try:
+                    row = conn.execute(sql).fetchone()
+                except sqlite3.OperationalError:  # WITHOUT ROWID
+                    continue
+                last[name] = (int(row[0]), row[1]) if row else (0, None)
             conn.execute("COMMIT")
-            return int(version), schema
+            return int(version), schema, last
         finally:
             conn.close()
 

@@ -34,6 +34,7 @@ from typing import Any, Iterator, Protocol
 
 from learnlab.errors import MirrorError
 from learnlab.mirror.convert import sql_text
+from learnlab.mirror.source import WRITER_CONFIG
 
 GEN = re.compile(r"^gen-(\d{6,})\.duckdb$")
 INTERNAL_DDL = (
@@ -206,7 +207,7 @@ class DuckDBTarget:
             con.close()
         if writer is None:
             gen = self._new_generation(published)
-            con = duckdb.connect(str(gen))
+            con = duckdb.connect(str(gen), config=dict(WRITER_CONFIG))
             setup_connection(con)
             create_internal_tables(con)
             writer = Writer(con, gen, [])
@@ -314,7 +315,7 @@ def _try_open_writable(gen: Path) -> Any:
     import duckdb
 
     try:
-        return duckdb.connect(str(gen))
+        return duckdb.connect(str(gen), config=dict(WRITER_CONFIG))
     except (duckdb.IOException, duckdb.ConnectionException):
         # Another process holds DuckDB's lock, or this one has it open read-only
         # (DuckDB refuses a second configuration of an open file).

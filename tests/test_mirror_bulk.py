@@ -1,0 +1,105 @@
+"""The first copy of big tables on every core (``bulk``): same result as the copy read in the
+snapshot, and writes committed between the parallel copy and the snapshot still arrive."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+
+from learnlab import mirror
+from learnlab.db.encoding import new_ulid
+from learnlab.mirror import apply
+from learnlab.mirror.plan import MirrorOptions
+from learnlab.mirror.verify import compare
+from tests.test_mirror import T0, duck, populate, query
+
+BULK = MirrorOptions(bulk_rows=0)       # every eligible table takes the parallel path
+SNAPSHOT = MirrorOptions(bulk_rows=10**12)  # none does
+
+
+def test_parallel_first_copy_equals_the_copy_read_in_the_snapshot(db, settings, tmp_path):
+    populate(db, users=40)
+    a, b = tmp_path / "bulk" / "a.duckdb", tmp_path / "snap" / "b.duckdb"
+    seen = []
+    report = mirror.refresh(settings, a, options=BULK, tracer=lambda sql, _: seen.append(sql))
+    mirror.refresh(settings, b, options=SNAPSHOT)
+    assert any("sqlite_scan(" in s for s in seen)
+    assert report["AIUsage"].mode == "full" and report["AIUsage"].inserted == report["AIUsage"].rows == 120
+    assert compare(settings.database_path, a) == [] and compare(settings.database_path, b) == []
+    con_a, con_b = mirror.open_reader(a), mirror.open_reader(b)
+    try:
+        for table in ("AIUsage", "User", "Session", "TeamMember"):
+            describe = f'DESCRIBE "{table}"'
+            assert con_a.execute(describe).fetchall() == con_b.execute(describe).fetchall(), table
+        state = 'SELECT table_name, rows, watermark FROM _mirror_state ORDER BY 1'
+        assert con_a.execute(state).fetchall() == con_b.execute(state).fetchall()
+    finally:
+        con_a.close()
+        con_b.close()
+    # The next refresh is an ordinary incremental one with nothing to do.
+    again = mirror.refresh(settings, a, options=BULK)
+    assert again["AIUsage"].mode == "incremental" and again["AIUsage"].changed == 0
+
+
+WRITER = r"""
+import sqlite3, sys
+from datetime import datetime, timedelta, timezone
+now = datetime.now(timezone.utc)
+iso = lambda t: t.isoformat(timespec="milliseconds")
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA busy_timeout = 5000")
+conn.execute("BEGIN IMMEDIATE")
+ids = [r[0] for r in conn.execute('SELECT id FROM "AIUsage" ORDER BY id')]
+conn.execute('UPDATE "AIUsage" SET "tokensUsed" = 777, "updatedAt" = ? WHERE id = ?', (iso(now), ids[0]))
+conn.execute('DELETE FROM "AIUsage" WHERE id IN (?, ?)', (ids[5], ids[-1]))
+user = conn.execute('SELECT id FROM "User" LIMIT 1').fetchone()[0]
+# A writer that committed late: its row carries a cursor two hours old.
+old = now - timedelta(hours=2)
+conn.execute('INSERT INTO "AIUsage" (id, "userId", prompt, "tokensUsed", success, "usageMonth", "createdAt", '
+             '"updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)', (sys.argv[2], user, "late", 5, 1, "2024-05",
+                                                             iso(old), iso(old)))
+conn.execute("COMMIT")
+"""
+
+
+def test_writes_between_the_parallel_copy_and_the_snapshot_reach_the_mirror(db, settings, tmp_path, monkeypatch):
+    """Another process updates, deletes and inserts (with an old cursor) right after the
+    parallel copy read the table: the refresh's result is still the snapshot's state."""
+    populate(db, users=10)
+    late_id = new_ulid(T0)
+    original = apply.copy_rows
+
+    def copy_then_write(ctx, plan, state, mode, frag=None):
+        out = original(ctx, plan, state, mode, frag)
+        if frag is not None and plan.name == "AIUsage":
+            subprocess.run([sys.executable, "-c", WRITER, str(settings.database_path), late_id], check=True)
+        return out
+
+    monkeypatch.setattr(apply, "copy_rows", copy_then_write)
+    report = mirror.refresh(settings, duck(tmp_path), options=BULK, in_process=True)
+    assert compare(settings.database_path, duck(tmp_path)) == []
+    conn = sqlite3.connect(settings.database_path)
+    count = conn.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
+    conn.close()
+    assert report["AIUsage"].rows == report["AIUsage"].inserted == count == 30 - 2 + 1
+    assert query(tmp_path, 'SELECT prompt FROM "AIUsage" WHERE id = ?', [late_id]) == [("late",)]
+    assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 777') == [(1,)]
+
+
+def test_small_tables_and_tables_with_reals_or_blobs_are_copied_in_the_snapshot(db, settings, tmp_path):
+    populate(db, users=4)  # 12 AIUsage rows, 4 users, 3 chunks with embeddings
+    conn = sqlite3.connect(settings.database_path, isolation_level=None)
+    at = T0.isoformat(timespec="milliseconds")
+    for i in range(12):  # REALs whose text needs 17 digits: sqlite_scan's text would round them
+        conn.execute('INSERT INTO "SlowQuery" (id, fingerprint, statement, source, "durationMs", "occurredAt", '
+                     '"createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                     (new_ulid(), "f", "SELECT 1", "app", 0.1 + 0.2 + i, at, at, at))
+    conn.close()
+    seen: list[str] = []
+    mirror.refresh(settings, duck(tmp_path), options=MirrorOptions(bulk_rows=10), tracer=lambda s, _: seen.append(s))
+    scanned = {m.group(1) for s in seen for m in re.finditer(r"sqlite_scan\('[^']*', '([^']*)'\)", s)}
+    assert scanned == {"AIUsage"}
+    assert compare(settings.database_path, duck(tmp_path)) == []
+    assert query(tmp_path, 'SELECT min("durationMs") FROM "SlowQuery"') == [(0.30000000000000004,)]
