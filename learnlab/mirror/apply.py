@@ -269,8 +269,9 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, copied: TableR
         report.quality += quality.record_forms(ctx, plan, forms) if forms != state.forms else 0
     # Deletions (and inserts even the window missed): counts first, ranges only if they differ.
     report.rows = deletes.target_count(ctx, plan)
-    if suspect or deletes.source_count(ctx, plan) != report.rows:
-        found = deletes.find(ctx, plan)
+    source_rows = deletes.source_count(ctx, plan)
+    if suspect or source_rows != report.rows:
+        found = deletes.find(ctx, plan, report.rows, source_rows, every_key=suspect)
         report.deleted = _delete(ctx, plan, found.gone)
         if found.missing:
             for i in range(0, len(found.missing), quality.CHUNK):
@@ -353,8 +354,10 @@ def _delete(ctx: Context, plan: TablePlan, gone: list[str]) -> int:
     try:
         quality.clear_rows(ctx, plan.name, "SELECT k FROM _learnlab_gone")
         catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name, "SELECT k FROM _learnlab_gone")
-        n = ctx.run(f"DELETE FROM {name} t WHERE t.{SOURCE} = ? AND {key_text(plan, 't')} IN "
-                    f"(SELECT k FROM _learnlab_gone)", [ctx.source.name]).fetchone()[0]
+        text_key = len(plan.key) == 1 and plan.column(plan.key[0]).target_type() == "VARCHAR"
+        key = f"t.{q(plan.key[0])}" if text_key else key_text(plan, "t")  # the column itself: a hash join
+        n = ctx.run(f"DELETE FROM {name} t WHERE t.{SOURCE} = ? AND {key} IN (SELECT k FROM _learnlab_gone)",
+                    [ctx.source.name]).fetchone()[0]
     finally:
         ctx.con.unregister("_learnlab_gone")
     return int(n)
