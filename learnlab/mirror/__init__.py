@@ -8,8 +8,8 @@
 Modules, by stage: ``plan`` (per-table rules: key, cursor or full, privacy per column),
 ``source`` (one read transaction per source), ``worker`` (SQLite sources read from a child
 process), ``cursor`` (the incremental WHERE over every stored DateTime form), ``convert``
-(types), ``vectors`` (embeddings), ``apply`` (the DuckDB transaction), ``deletes`` (counts,
-then key ranges), ``quality``, ``privacy``, ``drift``, ``state`` (watermarks), ``target``
+(types), ``vectors`` (embeddings), ``apply`` (the DuckDB transaction), ``bulk`` (first
+copies of big tables on every core), ``deletes`` (counts, then key-range buckets), ``quality``, ``privacy``, ``drift``, ``state`` (watermarks), ``target``
 (generations, atomic publication, readers), ``catchup`` (a reused generation replays what
 it missed), ``refresh`` (the public API), ``report``, ``status``, ``watch``, ``verify``,
 ``bench``, ``cli``.
