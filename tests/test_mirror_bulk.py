@@ -1,5 +1,6 @@
-"""The first copy of big tables on every core (``bulk``): same result as the copy read in the
-snapshot, and writes committed between the parallel copy and the snapshot still arrive."""
+"""The fast paths: the first copy of big tables on every core (``bulk``: same result as the copy
+read in the snapshot, and writes committed between the parallel copy and the snapshot still
+arrive), and a generation's catch-up from the published refresh's delta (``catchup``)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,25 @@ def test_small_tables_and_tables_with_reals_or_blobs_are_copied_in_the_snapshot(
     assert scanned == {"AIUsage"}
     assert compare(settings.database_path, duck(tmp_path)) == []
     assert query(tmp_path, 'SELECT min("durationMs") FROM "SlowQuery"') == [(0.30000000000000004,)]
+
+
+def test_a_generation_one_refresh_behind_catches_up_from_the_published_delta(db, settings, tmp_path):
+    """Each refresh keeps the rows it wrote in ``_learnlab_delta``; the next refresh, writing the
+    other generation, replays them from there (not by key from the whole published table)."""
+    populate(db, users=5)
+    target = duck(tmp_path)
+    mirror.refresh(settings, target)
+    mirror.refresh(settings, target)  # both generations exist now
+    conn = sqlite3.connect(settings.database_path, isolation_level=None)
+    now = T0.replace(year=2030).isoformat(timespec="milliseconds")
+    ids = [r[0] for r in conn.execute('SELECT id FROM "AIUsage" ORDER BY id LIMIT 3')]
+    conn.execute('UPDATE "AIUsage" SET "tokensUsed" = 4242, "updatedAt" = ? WHERE id IN (?, ?)', (now, *ids[:2]))
+    conn.execute('DELETE FROM "AIUsage" WHERE id = ?', (ids[2],))
+    first = mirror.refresh(settings, target)
+    assert (first["AIUsage"].updated, first["AIUsage"].deleted) == (2, 1)
+    assert query(tmp_path, 'SELECT id FROM _learnlab_delta."AIUsage" ORDER BY id') == [(i,) for i in ids[:2]]
+    conn.close()
+    second = mirror.refresh(settings, target)  # writes the other generation: it replays the first
+    assert second.replayed == 3 and second["AIUsage"].changed == 0
+    assert compare(settings.database_path, target) == []
+    assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 4242') == [(2,)]

@@ -336,6 +336,7 @@ def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime |
     if inserted or updated:
         exclude = ", ".join([*HIDDEN, OP] + ([RAW_KEY] if plan.key_hashed else []))
         ctx.run(f"INSERT INTO {name} BY NAME SELECT * EXCLUDE ({exclude}) FROM {OPS} WHERE {OP} > 0")
+        catchup.keep_delta(ctx.con, plan.name, f"SELECT * EXCLUDE ({exclude}) FROM {OPS} WHERE {OP} > 0")
         catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name,
                        f"SELECT {key_text(plan, 'o')} FROM {OPS} o WHERE o.{OP} > 0")
     # Quality: rows read again lose their old problems; the ones still bad are recorded anew.

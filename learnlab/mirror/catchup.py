@@ -8,6 +8,12 @@ table of this source"), so the writer first replays those rows from the publishe
 exactly what changed since the last published refresh, and the cost stays proportional
 to the rows changed. When the published file's log no longer covers the gap (pruned, or
 an unrelated file), the caller copies the published file instead.
+
+Each refresh also keeps the rows it inserted or updated in schema ``_learnlab_delta`` (one
+table per mirrored table, emptied at the next refresh). A generation one refresh behind (the
+usual case) takes those rows from there instead of finding them by key in the published
+table, which would read every column of every row (measured: ~200 ms for 21k changed rows
+among 2M, against ~10 ms from the delta).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from learnlab.mirror.convert import key_text
 from learnlab.mirror.target import INTERNAL_TABLES
 
 PUB = "_learnlab_published"
+DELTA = "_learnlab_delta"
 KEEP_CHANGES = 20
 
 
@@ -64,6 +71,12 @@ def replay(con: Any, refreshes: list[str]) -> int:
     copied = 0
     for table in sorted(set(here) - set(there)):
         con.execute(f"DROP TABLE {q(table)}")
+    # The published refresh's own rows are in its delta when it is the only one to replay.
+    deltas = None
+    if len(refreshes) == 1 and con.execute(f"SELECT 1 FROM {PUB}._mirror_meta WHERE key = 'delta' AND value = ?",
+                                           refreshes).fetchone():
+        deltas = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                                            "AND schema_name = ?", [PUB, DELTA]).fetchall()}
     changed: dict[str, list[tuple]] = {}
     for table, source, whole, n in con.execute(
             f"SELECT table_name, source, bool_or(row_key IS NULL), count(*) FROM {PUB}._mirror_changes "
@@ -85,8 +98,11 @@ def replay(con: Any, refreshes: list[str]) -> int:
                     f"AND refresh_id IN ({ids})")
             params = [source, table, source, *refreshes]
             con.execute(f"DELETE FROM {t} WHERE _source = ? AND {key} IN ({keys})", params)
-            con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {PUB}.{t} WHERE _source = ? AND {key} IN ({keys})",
-                        params)
+            if deltas is None:
+                con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {PUB}.{t} WHERE _source = ? AND {key} IN ({keys})",
+                            params)
+            elif table in deltas:  # (no delta table: that refresh only deleted rows of it)
+                con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {PUB}.{DELTA}.{t} WHERE _source = ?", [source])
             copied += n
     # Current-state tables are copied whole; logs only gain the refreshes replayed (and are
     # pruned the same way the published file was).
@@ -105,6 +121,21 @@ def _key_text(con: Any, table: str, source: str) -> str:
     return key_text(json.loads(row[0]) if row and row[0] else [])
 
 
+def start_delta(con: Any) -> None:
+    """Empty the delta (after ``replay``, which read the published file's, not this one's)."""
+    con.execute(f"DROP SCHEMA IF EXISTS {DELTA} CASCADE")
+    con.execute(f"CREATE SCHEMA {DELTA}")
+
+
+def keep_delta(con: Any, table: str, select_sql: str) -> None:
+    """Keep the rows ``select_sql`` gives (as ``table``'s columns) in this refresh's delta."""
+    t = q(table)
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND "
+                       "schema_name = ? AND table_name = ?", [DELTA, table]).fetchone():
+        con.execute(f"CREATE TABLE {DELTA}.{t} AS SELECT * FROM {t} LIMIT 0")
+    con.execute(f"INSERT INTO {DELTA}.{t} BY NAME {select_sql}")
+
+
 def record(con: Any, refresh_id: str, source: str, table: str, keys_sql: str | None, params: list | None = None) -> None:
     """Note the keys a refresh touched (``keys_sql`` selects their key text), or the whole table (``None``)."""
     if keys_sql is None:
@@ -118,5 +149,7 @@ def finish(con: Any, refresh_id: str) -> None:
     """Mark the refresh as recorded (even with nothing changed) and keep the changed keys of the
     last ``KEEP_CHANGES`` refreshes (a generation lagging more is copied instead)."""
     con.execute("INSERT INTO _mirror_changes VALUES (?, NULL, NULL, NULL)", [refresh_id])
+    con.execute("DELETE FROM _mirror_meta WHERE key = 'delta'")
+    con.execute("INSERT INTO _mirror_meta VALUES ('delta', ?)", [refresh_id])
     con.execute(f"DELETE FROM _mirror_changes WHERE refresh_id NOT IN (SELECT refresh_id FROM "
                 f"(SELECT DISTINCT refresh_id FROM _mirror_changes ORDER BY refresh_id DESC LIMIT {KEEP_CHANGES}))")

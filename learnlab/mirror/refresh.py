@@ -205,6 +205,7 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
     try:
         con.execute("BEGIN")
         report.replayed = writer.catch_up()
+        catchup.start_delta(con)
         validate = validate or bool(con.execute(
             "SELECT 1 FROM _mirror_meta WHERE key = 'validate_text' AND value = 'true'").fetchone())
         for source in sources:
