@@ -103,7 +103,10 @@ def _converted(ctx: Context, plan: TablePlan, frag: str) -> str:
 
 def has_rowid(ctx: Context, plan: TablePlan) -> bool:
     """False for WITHOUT ROWID tables. Asked, not tried: a failing statement would abort the
-    refresh's DuckDB transaction."""
+    refresh's DuckDB transaction (a SQLite source knows already, from ``prepare``)."""
+    known = getattr(ctx.source, "last_rows", None)
+    if known and plan.key:
+        return plan.name in known
     sql = ctx.source.scalar(ctx.con, "SELECT sql FROM sqlite_master WHERE type = 'table' AND lower(name) = "
                                      f"lower({sql_text(plan.name)})")
     return "WITHOUT ROWID" not in " ".join(str(sql or "").upper().split())
@@ -209,8 +212,11 @@ def copy_rows(ctx: Context, plan: TablePlan, state: TableState | None, mode: str
         ctx.run(f"ALTER TABLE {q(new)} RENAME TO {q(name)}")
     if state is not None or exists:
         quality.clear_table(ctx, name)
+        deletes.forget_groups(ctx, name)
     report.quality = quality.record_forms(ctx, plan, forms, clear=False)
     catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, name, None)
+    if loaded and deletes.bucketed(plan):
+        deletes.groups(ctx, plan, loaded)  # kept up to date from now on
     report.rows = report.inserted = report.read = loaded
     report.seconds = time.perf_counter() - t0
     return report, forms, bad_rows
@@ -231,48 +237,98 @@ def _keep_key(ctx: Context, plan: TablePlan, raw_key: str | None) -> str | None:
 
 
 # -- incremental ----------------------------------------------------------------------------
-def incremental(ctx: Context, plan: TablePlan, state: TableState, copied: TableReport | None = None) -> TableReport:
+@dataclass
+class Facts:
+    """What the incremental pass needs to know of a table before reading any row, read for all
+    tables of a source in one SQLite and one DuckDB statement (20 small tables no longer cost
+    six round trips each)."""
+
+    top: tuple[int | None, str | None]  # highest rowid and its key (None, None without rowids)
+    at_max_rowid: str | None            # the key now at the previous refresh's highest rowid
+    source_rows: int
+    target_rows: int
+    changed: bool                       # does the changed-rows predicate match anything?
+
+
+def changed_rows_where(ctx: Context, plan: TablePlan, state: TableState, rowid: bool) -> str:
+    """Rows whose cursor may be at or after ``watermark - safety window``, plus rows past the
+    last rowid (inserts committed later than even the window); "" reads everything."""
+    if state.watermark is None:
+        return ""
+    since = state.watermark.replace(tzinfo=timezone.utc) - ctx.options.safety_window
+    where = changed_where(plan.cursor, since, nullable=not plan.column(plan.cursor).notnull)
+    if rowid and state.max_rowid is not None:
+        where += f" OR rowid > {int(state.max_rowid)}"
+    return where
+
+
+def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict[str, Facts]:
+    if not items:
+        return {}
+    parts = []
+    for plan, state in items:
+        t, key = q(plan.name), convert.key_text(plan.key)
+        rowid = has_rowid(ctx, plan)
+        where = changed_rows_where(ctx, plan, state, rowid) or "1"
+        if rowid:
+            last = (f"(SELECT rowid FROM {t} ORDER BY rowid DESC LIMIT 1), "
+                    f"(SELECT {key} FROM {t} ORDER BY rowid DESC LIMIT 1), "
+                    f"(SELECT {key} FROM {t} WHERE rowid = {int(state.max_rowid or 0)})")
+        else:
+            last = "NULL, NULL, NULL"
+        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, (SELECT count(*) FROM {t}), "
+                     f"EXISTS (SELECT 1 FROM {t} WHERE {where})")
+    out: dict[str, Facts] = {}
+    for name, rowid, top_id, top_key, at_max, n, changed in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
+        plan = next(p for p, _ in items if p.name == name)
+        top = (int(top_id) if top_id is not None else 0, _keep_key(ctx, plan, top_key)) if int(rowid) else (None, None)
+        out[name] = Facts(top, _keep_key(ctx, plan, at_max), int(n), 0, str(changed) in ("1", "True", "true"))
+    counts = " UNION ALL ".join(f"SELECT {sql_text(p.name)}, count(*) FROM {q(p.name)} WHERE {SOURCE} = ?"
+                                for p, _ in items)
+    for name, n in ctx.run(counts, [ctx.source.name] * len(items)).fetchall():
+        out[name].target_rows = int(n)
+    return out
+
+
+def incremental(ctx: Context, plan: TablePlan, state: TableState, copied: TableReport | None = None,
+                facts: Facts | None = None) -> TableReport:
     """Apply rows changed since ``watermark - safety window``, then deletions.
 
     ``copied``: the report of a ``bulk`` copy made just before the snapshot, which this pass
-    brings to the snapshot; the result is reported as that copy (every row inserted)."""
+    brings to the snapshot; the result is reported as that copy (every row inserted).
+    ``facts``: from ``table_facts`` (read here when not given)."""
     report = TableReport(ctx.source.name, plan.name, "incremental")
     t0 = time.perf_counter()
-    where = ""
-    top = last_row(ctx, plan)
+    facts = facts or table_facts(ctx, [(plan, state)])[plan.name]
+    top = facts.top
+    where = changed_rows_where(ctx, plan, state, top[0] is not None)
     suspect = False
-    if state.watermark is not None:
-        since = state.watermark.replace(tzinfo=timezone.utc) - ctx.options.safety_window
-        where = changed_where(plan.cursor, since, nullable=not plan.column(plan.cursor).notnull)
-        if state.max_rowid is not None and top[0] is not None:
-            # Rows inserted since the last refresh, however old their cursor (a writer that
-            # committed later than even the window): SQLite gives new rows higher rowids...
-            where += f" OR rowid > {int(state.max_rowid)}"
-            # ...unless the last rows were deleted first: their rowids are then reused, and
-            # only a comparison of key ranges can tell.
-            if state.top_key is None:
-                suspect = False  # the table was empty
-            elif top[0] >= state.max_rowid:
-                again = ctx.source.rows(ctx.con, f"SELECT {convert.key_text(plan.key)} FROM {q(plan.name)} "
-                                                 f"WHERE rowid = {int(state.max_rowid)}")
-                suspect = not again or _keep_key(ctx, plan, again[0][0]) != state.top_key
-            else:
-                suspect = True
-    staged, report.read = stage(ctx, plan, where)
+    if state.watermark is not None and state.max_rowid is not None and top[0] is not None:
+        # Rows inserted since the last refresh have higher rowids (``where`` reads them),
+        # unless the last rows were deleted first: their rowids are then reused, and only a
+        # comparison of keys can tell.
+        if state.top_key is None:
+            suspect = False  # the table was empty
+        elif top[0] >= state.max_rowid:
+            suspect = facts.at_max_rowid != state.top_key
+        else:
+            suspect = True
+    staged, report.read = stage(ctx, plan, where) if facts.changed else (STAGE, 0)
     forms, watermark, wid = state.forms, state.watermark, state.watermark_id
+    report.rows = facts.target_rows
     if report.read:
         forms |= _forms(ctx, staged)
         watermark, wid = _max_cursor(ctx, plan, f"{staged} t", [])
         if state.watermark is not None and (watermark is None or watermark < state.watermark):
             watermark, wid = state.watermark, state.watermark_id
         report.inserted, report.updated, report.late = apply_stage(ctx, plan, staged, state.watermark)
+        report.rows += report.inserted  # (updated rows were replaced, not added)
         report.quality += quality.record_forms(ctx, plan, forms) if forms != state.forms else 0
     # Deletions (and inserts even the window missed): counts first, ranges only if they differ.
-    report.rows = deletes.target_count(ctx, plan)
-    source_rows = deletes.source_count(ctx, plan)
+    source_rows = facts.source_rows
     if suspect or source_rows != report.rows:
         found = deletes.find(ctx, plan, report.rows, source_rows, every_key=suspect)
-        report.deleted = _delete(ctx, plan, found.gone)
+        report.deleted = _delete(ctx, plan, found.gone, found.gone_rowids)
         if found.missing:
             for i in range(0, len(found.missing), quality.CHUNK):
                 cond = quality.key_condition(plan, found.missing[i:i + quality.CHUNK])
@@ -299,53 +355,60 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, copied: TableR
 def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime | None) -> tuple[int, int, int]:
     """Upsert staged rows by key: (inserted, updated, late). Unchanged re-reads are skipped.
 
-    A staged row whose cursor differs from the mirrored one changed; only rows with the same
-    cursor (re-read inside the safety window) are compared column by column, so the mirrored
-    table is scanned for its key and cursor only, not for every column.
+    One pass over the mirrored table's key and cursor finds each staged row's mirrored row
+    (its DuckDB rowid): a different cursor means changed; only rows with the same cursor
+    (re-read inside the safety window) are compared column by column. Replaced rows are then
+    deleted by rowid (no second pass over the keys).
     """
     name = q(plan.name)
     cols = [q(c.name) for c in plan.mirrored]
-    on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in plan.key)
-    keys = ", ".join(q(k) for k in plan.key)
+    keys = [q(k) for k in plan.key]
+    on = " AND ".join(f"s.{k} = t.{k}" for k in keys)
     cursor = q(plan.cursor) if plan.cursor else None
-    probe = f"{keys}, {cursor}" if cursor and plan.cursor not in plan.key else keys
-    first = (f"WHEN s.{cursor} IS DISTINCT FROM t.{cursor} THEN 2 " if cursor else "")
-    ctx.run(f"DROP TABLE IF EXISTS {OPS}")
-    ctx.run(
-        f"CREATE TEMP TABLE {OPS} AS SELECT s.*, CASE WHEN t._learnlab_hit IS NULL THEN 1 {first}ELSE 3 END AS {OP} "
-        f"FROM {staged} s LEFT JOIN (SELECT {probe}, true AS _learnlab_hit FROM {name} WHERE {SOURCE} = ?) t ON {on}",
-        [ctx.source.name])
-    if ctx.run(f"SELECT count(*) FROM {OPS} WHERE {OP} = 3").fetchone()[0]:
-        differs = (f"ROW({', '.join('o.' + c for c in cols)}) IS DISTINCT FROM "
-                   f"ROW({', '.join('t.' + c for c in cols)})")
-        match = " AND ".join(f"o.{q(k)} = t.{q(k)}" for k in plan.key)
-        ctx.run(
-            f"UPDATE {OPS} o SET {OP} = CASE WHEN {differs} THEN 2 ELSE 0 END FROM "
-            f"(SELECT {', '.join(cols)} FROM {name} WHERE {SOURCE} = ? AND ({keys}) IN "
-            f"(SELECT ({keys}) FROM {OPS} WHERE {OP} = 3)) t WHERE o.{OP} = 3 AND {match}", [ctx.source.name])
+    probe = ", ".join(keys + ([cursor] if cursor and plan.cursor not in plan.key else []))
+    first = f"WHEN s.{cursor} IS DISTINCT FROM t.{cursor} THEN 2 " if cursor else ""
     late = "false"
     if previous is not None and plan.cursor:
-        late = f"{q(plan.cursor)} < {sql_text(previous.isoformat(sep=' '))}::TIMESTAMP"
+        late = f"s.{q(plan.cursor)} < {sql_text(previous.isoformat(sep=' '))}::TIMESTAMP"
+    ctx.run(f"DROP TABLE IF EXISTS {OPS}")
+    ctx.run(
+        f"CREATE TEMP TABLE {OPS} AS SELECT {', '.join('s.' + k for k in keys)}, t._learnlab_rid, "
+        f"CASE WHEN t._learnlab_rid IS NULL THEN 1 {first}ELSE 3 END AS {OP}, {late} AS _learnlab_late "
+        f"FROM {staged} s LEFT JOIN (SELECT {probe}, rowid AS _learnlab_rid FROM {name} WHERE {SOURCE} = ?) t ON {on}",
+        [ctx.source.name])
+    if ctx.run(f"SELECT count(*) FROM {OPS} WHERE {OP} = 3").fetchone()[0]:
+        differs = (f"ROW({', '.join('s.' + c for c in cols)}) IS DISTINCT FROM "
+                   f"ROW({', '.join('t.' + c for c in cols)})")
+        match = " AND ".join(f"o.{k} = s.{k}" for k in keys)
+        ctx.run(
+            f"UPDATE {OPS} o SET {OP} = CASE WHEN {differs} THEN 2 ELSE 0 END FROM {staged} s, "
+            f"(SELECT rowid AS _learnlab_rid, {', '.join(cols)} FROM {name} WHERE rowid IN "
+            f"(SELECT _learnlab_rid FROM {OPS} WHERE {OP} = 3)) t "
+            f"WHERE o.{OP} = 3 AND o._learnlab_rid = t._learnlab_rid AND {match}")
     inserted, updated, n_late = ctx.run(
         f"SELECT count(*) FILTER ({OP} = 1), count(*) FILTER ({OP} = 2), "
-        f"count(*) FILTER ({OP} > 0 AND {late}) FROM {OPS}").fetchone()
+        f"count(*) FILTER ({OP} > 0 AND _learnlab_late) FROM {OPS}").fetchone()
     if updated:
-        match = " AND ".join(f"{name}.{q(k)} = o.{q(k)}" for k in plan.key)
-        ctx.run(f"DELETE FROM {name} USING {OPS} o WHERE {name}.{SOURCE} = ? AND o.{OP} = 2 AND {match}",
-                [ctx.source.name])
+        ctx.run(f"DELETE FROM {name} WHERE rowid IN (SELECT _learnlab_rid FROM {OPS} WHERE {OP} = 2)")
     if inserted or updated:
-        exclude = ", ".join([*HIDDEN, OP] + ([RAW_KEY] if plan.key_hashed else []))
-        ctx.run(f"INSERT INTO {name} BY NAME SELECT * EXCLUDE ({exclude}) FROM {OPS} WHERE {OP} > 0")
-        catchup.keep_delta(ctx.con, plan.name, f"SELECT * EXCLUDE ({exclude}) FROM {OPS} WHERE {OP} > 0")
+        exclude = ", ".join([*HIDDEN] + ([RAW_KEY] if plan.key_hashed else []))
+        match = " AND ".join(f"s.{k} = o.{k}" for k in keys)
+        changed = (f"SELECT s.* EXCLUDE ({exclude}) FROM {staged} s SEMI JOIN "
+                   f"(SELECT * FROM {OPS} WHERE {OP} > 0) o ON {match}")
+        ctx.run(f"INSERT INTO {name} BY NAME {changed}")
+        catchup.keep_delta(ctx.con, plan.name, changed)
         catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name,
                        f"SELECT {key_text(plan, 'o')} FROM {OPS} o WHERE o.{OP} > 0")
+    if inserted:
+        deletes.note_keys(ctx, plan, f"SELECT {key_text(plan, 'o')} FROM {OPS} o WHERE o.{OP} = 1", +1)
     # Quality: rows read again lose their old problems; the ones still bad are recorded anew.
     quality.clear_rows(ctx, plan.name, f"SELECT {key_text(plan, 's')} FROM {staged} s")
     quality.record(ctx, plan, _bad_rows(ctx, plan, staged))
     return inserted, updated, n_late
 
 
-def _delete(ctx: Context, plan: TablePlan, gone: list[str]) -> int:
+def _delete(ctx: Context, plan: TablePlan, gone: list[str], rowids: list[int] | None = None) -> int:
+    """Delete rows by key text (and by DuckDB rowid when the caller has them: no pass over the keys)."""
     if not gone:
         return 0
     import pyarrow as pa
@@ -355,6 +418,14 @@ def _delete(ctx: Context, plan: TablePlan, gone: list[str]) -> int:
     try:
         quality.clear_rows(ctx, plan.name, "SELECT k FROM _learnlab_gone")
         catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name, "SELECT k FROM _learnlab_gone")
+        deletes.note_keys(ctx, plan, "SELECT k FROM _learnlab_gone", -1)
+        if rowids is not None:
+            ctx.con.register("_learnlab_gone_rowids", pa.table({"r": pa.array(rowids, pa.int64())}))
+            try:
+                return int(ctx.run(f"DELETE FROM {name} WHERE rowid IN (SELECT r FROM _learnlab_gone_rowids)"
+                                   ).fetchone()[0])
+            finally:
+                ctx.con.unregister("_learnlab_gone_rowids")
         text_key = len(plan.key) == 1 and plan.column(plan.key[0]).target_type() == "VARCHAR"
         key = f"t.{q(plan.key[0])}" if text_key else key_text(plan, "t")  # the column itself: a hash join
         n = ctx.run(f"DELETE FROM {name} t WHERE t.{SOURCE} = ? AND {key} IN (SELECT k FROM _learnlab_gone)",

@@ -93,7 +93,7 @@ def replay(con: Any, refreshes: list[str]) -> int:
                 con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {PUB}.{t} WHERE _source = ?", [source])
                 copied += n
                 continue
-            key = _key_text(con, table, source)
+            key = _key_text(con, table, source, dict(columns))
             keys = (f"SELECT row_key FROM {PUB}._mirror_changes WHERE table_name = ? AND source = ? "
                     f"AND refresh_id IN ({ids})")
             params = [source, table, source, *refreshes]
@@ -106,7 +106,7 @@ def replay(con: Any, refreshes: list[str]) -> int:
             copied += n
     # Current-state tables are copied whole; logs only gain the refreshes replayed (and are
     # pruned the same way the published file was).
-    for internal in ("_mirror_meta", "_mirror_state", "_mirror_quality"):
+    for internal in ("_mirror_meta", "_mirror_state", "_mirror_quality", "_mirror_groups"):
         con.execute(f"DELETE FROM {internal}")
         con.execute(f"INSERT INTO {internal} BY NAME SELECT * FROM {PUB}.{internal}")
     for log in ("_mirror_refresh", "_mirror_table_log", "_mirror_drift", "_mirror_changes"):
@@ -115,10 +115,14 @@ def replay(con: Any, refreshes: list[str]) -> int:
     return copied
 
 
-def _key_text(con: Any, table: str, source: str) -> str:
+def _key_text(con: Any, table: str, source: str, types: dict[str, str]) -> str:
+    """The key as ``_mirror_changes`` spells it; a single text key is the column itself (a hash join)."""
     row = con.execute(f"SELECT key_columns FROM {PUB}._mirror_state WHERE table_name = ? AND source = ?",
                       [table, source]).fetchone()
-    return key_text(json.loads(row[0]) if row and row[0] else [])
+    keys = json.loads(row[0]) if row and row[0] else []
+    if len(keys) == 1 and types.get(keys[0]) == "VARCHAR":
+        return q(keys[0])
+    return key_text(keys)
 
 
 def start_delta(con: Any) -> None:

@@ -5,9 +5,10 @@ deleted since: when ``count(*)`` agrees on both sides (SQLite counts through its
 narrowest index, DuckDB through one column), nothing was deleted, and that is the common
 case. When it differs by ``d`` rows, the key space is cut into buckets of about
 ``n / 8d`` rows (at most ``leaf_rows``): the mirror's keys are grouped by a prefix long
-enough to give more groups than buckets, consecutive groups are merged into buckets, and
-one SQLite statement counts every bucket's key range through the primary-key index (index
-seeks and steps, no rows read). Only the buckets whose counts differ are compared key by
+enough to give more groups than buckets (the group counts are kept in ``_mirror_groups``
+and updated with every insert and delete, so no refresh regroups the table), consecutive
+groups are merged into buckets, and one SQLite statement counts every bucket's key range
+through the primary-key index (index seeks and steps, no rows read). Only the buckets whose counts differ are compared key by
 key: deletions spread over the whole table read about ``8d`` buckets' keys, not the table's.
 The result: keys to delete, and keys present in the source but missing here (a writer that
 committed after even the safety window), fetched by key. Rows inserted since the last
@@ -21,6 +22,7 @@ prefix: their keys are compared whole (hashed in DuckDB when the key is hashed).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +38,7 @@ OPEN_HI = "x''"  # every text sorts below a BLOB: an open upper bound that is st
 @dataclass
 class Differences:
     gone: list[str] = field(default_factory=list)      # target key texts to delete
+    gone_rowids: list[int] | None = None               # their DuckDB rowids, when known
     missing: list[str] = field(default_factory=list)   # raw source key texts to fetch
     ranges_compared: int = 0
     keys_read: int = 0
@@ -51,20 +54,25 @@ def target_count(ctx: Any, plan: TablePlan) -> int:
 
 def find(ctx: Any, plan: TablePlan, target_rows: int, source_rows: int, *, every_key: bool = False) -> Differences:
     """``every_key``: compare all keys (the caller suspects rows the counts cannot show)."""
-    if not every_key and len(plan.key) == 1 and not plan.key_hashed and plan.column(plan.key[0]).kind == "text" and target_rows:
+    if not every_key and bucketed(plan) and target_rows:
         return _buckets(ctx, plan, target_rows, max(1, abs(target_rows - source_rows)))
     return _whole(ctx, plan)
+
+
+def bucketed(plan: TablePlan) -> bool:
+    """Can deletions be searched by key-range buckets (a single, unhashed text key)?"""
+    return len(plan.key) == 1 and not plan.key_hashed and plan.column(plan.key[0]).kind == "text"
 
 
 def _buckets(ctx: Any, plan: TablePlan, n: int, d: int) -> Differences:
     diff = Differences()
     k, name, mine = q(plan.key[0]), q(plan.name), [ctx.source.name]
     size = max(32, min(ctx.options.leaf_rows, n // (8 * d)))
-    p = _prefix_length(ctx, plan, max(1, n // size))
+    p = groups(ctx, plan, n)
     # Groups of keys sharing their first p characters, merged in key order into buckets of ~size rows.
     ctx.run(f"CREATE OR REPLACE TEMP TABLE _learnlab_groups AS SELECT g, (sum(n) OVER (ORDER BY g ROWS "
-            f"UNBOUNDED PRECEDING) - n) // {size} AS bucket, n FROM (SELECT substr({k}, 1, {p}) AS g, count(*) AS n "
-            f"FROM {name} WHERE {SOURCE} = ? GROUP BY g)", mine)
+            f"UNBOUNDED PRECEDING) - n) // {size} AS bucket, n FROM _mirror_groups "
+            f"WHERE source = ? AND table_name = ? AND n > 0", [*mine, plan.name])
     buckets = ctx.run("SELECT bucket, min(g), sum(n) FROM _learnlab_groups GROUP BY bucket ORDER BY bucket").fetchall()
     # Bucket i holds the keys from its first group's prefix up to the next bucket's; the first
     # starts at '' and the last is open, so every source key falls in one bucket.
@@ -90,16 +98,59 @@ def _buckets(ctx: Any, plan: TablePlan, n: int, d: int) -> Differences:
     finally:
         ctx.con.unregister("_learnlab_differing")
     # One full outer join: keys only here (deleted) and keys only there (missing).
-    for here, there in ctx.run(
-            f"SELECT t.k, s.k FROM (SELECT t.{k} AS k FROM {name} t WHERE t.{SOURCE} = ? "
+    diff.gone_rowids = []
+    explained = dict.fromkeys(differing, 0)
+    for here, rid, there in ctx.run(
+            f"SELECT t.k, t.rid, s.k FROM (SELECT t.{k} AS k, t.rowid AS rid FROM {name} t WHERE t.{SOURCE} = ? "
             f"AND substr(t.{k}, 1, {p}) IN (SELECT g FROM _learnlab_want)) t "
             f"FULL JOIN _learnlab_keys s ON t.k = s.k WHERE t.k IS NULL OR s.k IS NULL", mine).fetchall():
         if there is None:
             diff.gone.append(here)
+            diff.gone_rowids.append(rid)
         else:
             diff.missing.append(there)
+        bucket = bisect.bisect_right(los, here if there is None else there) - 1
+        explained[bucket] = explained.get(bucket, 0) + (1 if there is None else -1)
     diff.keys_read = ctx.run("SELECT count(*) FROM _learnlab_keys").fetchone()[0]
+    # Each differing bucket's count difference must be the keys found in it; if not, the kept
+    # group counts were wrong: they are rebuilt at the next search.
+    source_counts = {int(i): int(c) for i, c in counts}
+    if any(buckets[i][2] - source_counts[i] != explained.get(i, 0) for i in differing):
+        forget_groups(ctx, plan.name)
     return diff
+
+
+def groups(ctx: Any, plan: TablePlan, n: int) -> int:
+    """The prefix length of the table's kept key groups, built when missing or not matching the table."""
+    mine = [ctx.source.name, plan.name]
+    p, groups, total = ctx.run("SELECT any_value(p), count(*), coalesce(sum(n), 0) FROM _mirror_groups "
+                               "WHERE source = ? AND table_name = ?", mine).fetchone()
+    if p is not None and total == n and groups * 4 * ctx.options.leaf_rows >= n:
+        return int(p)
+    forget_groups(ctx, plan.name)
+    k = q(plan.key[0])
+    p = _prefix_length(ctx, plan, max(1, n // 32))
+    ctx.run(f"INSERT INTO _mirror_groups SELECT ?, ?, {p}, substr({k}, 1, {p}) AS g, count(*) FROM {q(plan.name)} "
+            f"WHERE {SOURCE} = ? GROUP BY g", [*mine, ctx.source.name])
+    return p
+
+
+def forget_groups(ctx: Any, table: str) -> None:
+    ctx.run("DELETE FROM _mirror_groups WHERE source = ? AND table_name = ?", [ctx.source.name, table])
+
+
+def note_keys(ctx: Any, plan: TablePlan, keys_sql: str, sign: int) -> None:
+    """Keys ``keys_sql`` selects were added (+1) to or removed (-1) from the mirrored table."""
+    mine = [ctx.source.name, plan.name]
+    p = ctx.run("SELECT any_value(p) FROM _mirror_groups WHERE source = ? AND table_name = ?", mine).fetchone()[0]
+    if p is None:
+        return
+    ctx.run(f"CREATE OR REPLACE TEMP TABLE _learnlab_dg AS SELECT substr(k, 1, {int(p)}) AS g, count(*) AS n "
+            f"FROM ({keys_sql}) AS c(k) GROUP BY g")
+    ctx.run(f"UPDATE _mirror_groups m SET n = m.n + {int(sign)} * d.n FROM _learnlab_dg d "
+            "WHERE m.source = ? AND m.table_name = ? AND m.g = d.g", mine)
+    ctx.run(f"INSERT INTO _mirror_groups SELECT ?, ?, {int(p)}, d.g, {int(sign)} * d.n FROM _learnlab_dg d "
+            "WHERE d.g NOT IN (SELECT g FROM _mirror_groups WHERE source = ? AND table_name = ?)", [*mine, *mine])
 
 
 def _prefix_length(ctx: Any, plan: TablePlan, buckets: int) -> int:

@@ -252,6 +252,10 @@ def _sync_source(ctx: Context, progress: Progress | None, full: bool,
         why = "excluded by a privacy rule" if name in out.excluded else "no longer in the source"
         out.drift.append(drift.dropped_table(name, why))
         _drop(ctx, name)
+    incremental = [(p, copied[p.name][1]) if p.name in (copied or {}) else (p, states[p.name]) for p in plans
+                   if p.name in (copied or {}) or (p.mode == "incremental" and p.name in states and not full
+                                                   and states[p.name].signature == p.signature(ctx.key_fingerprint))]
+    facts = apply.table_facts(ctx, incremental)
     for i, plan in enumerate(plans):
         state = states.get(plan.name)
         if progress:
@@ -266,13 +270,13 @@ def _sync_source(ctx: Context, progress: Progress | None, full: bool,
         if bulk_copy is not None:
             copied_report, continue_from, bad_rows = bulk_copy
             copied_report.quality += quality.record(ctx, plan, bad_rows)
-            table = apply.incremental(ctx, plan, continue_from, copied=copied_report)
+            table = apply.incremental(ctx, plan, continue_from, copied=copied_report, facts=facts[plan.name])
         elif state is None:
             table = apply.load(ctx, plan, None, "full")
         elif full or state.signature != signature:
             table = apply.load(ctx, plan, state, "reload")
         elif plan.mode == "incremental":
-            table = apply.incremental(ctx, plan, state)
+            table = apply.incremental(ctx, plan, state, facts=facts[plan.name])
         else:
             table = apply.diff(ctx, plan, state)
         out.tables[plan.name] = table
@@ -308,6 +312,7 @@ def _drop(ctx: Context, table: str) -> None:
         else:
             ctx.run(f"DROP TABLE {q(table)}")
     forget_state(ctx.con, ctx.source.name, table)
+    apply.deletes.forget_groups(ctx, table)
     catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, table, None)
     ctx.run("DELETE FROM _mirror_quality WHERE source = ? AND table_name = ?", [ctx.source.name, table])
 

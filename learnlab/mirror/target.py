@@ -59,9 +59,11 @@ INTERNAL_DDL = (
         refresh_id VARCHAR, source VARCHAR, table_name VARCHAR, change VARCHAR, detail VARCHAR, seen_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS _mirror_changes (
         refresh_id VARCHAR, source VARCHAR, table_name VARCHAR, row_key VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS _mirror_groups (
+        source VARCHAR, table_name VARCHAR, p INTEGER, g VARCHAR, n BIGINT)""",
 )
 INTERNAL_TABLES = ("_mirror_meta", "_mirror_state", "_mirror_refresh", "_mirror_table_log",
-                   "_mirror_quality", "_mirror_drift")
+                   "_mirror_quality", "_mirror_drift", "_mirror_groups")
 FORMAT_VERSION = "1"
 # Columns added to the bookkeeping tables after files were first written (old files gain them).
 ADDED_COLUMNS = (("_mirror_state", "max_rowid", "BIGINT"), ("_mirror_state", "top_key", "VARCHAR"))

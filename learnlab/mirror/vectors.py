@@ -50,12 +50,12 @@ def vectors(blobs: Any, dim: int) -> tuple[Any, Any]:
 
 def convert_stage(con: Any, plan: TablePlan, stage: str) -> str:
     """Replace the staged BLOB embedding columns of ``stage`` by ``FLOAT[dim]``; returns the new stage."""
-    import numpy as np
-    import pyarrow as pa
-
     cols = plan.embedding_columns
     if not cols:
         return stage
+    import numpy as np
+    import pyarrow as pa
+
     dim = plan.embedding_dim
     names = [c.name for c in cols]
     index = {c.name: i for i, c in enumerate(plan.mirrored)}
