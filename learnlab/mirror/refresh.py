@@ -22,7 +22,7 @@ from learnlab.config import Settings
 from learnlab.db.encoding import new_ulid, utcnow
 from learnlab.db.introspect import quote_identifier as q
 from learnlab.errors import ConfigError, LearnlabError, MirrorError
-from learnlab.mirror import apply, bulk, catchup, drift, quality
+from learnlab.mirror import apply, bulk, catchup, deletes, drift, quality
 from learnlab.mirror.apply import Context
 from learnlab.mirror.convert import is_invalid_text, sql_text
 from learnlab.mirror.plan import MirrorOptions, make_plans
@@ -252,31 +252,37 @@ def _sync_source(ctx: Context, progress: Progress | None, full: bool,
         why = "excluded by a privacy rule" if name in out.excluded else "no longer in the source"
         out.drift.append(drift.dropped_table(name, why))
         _drop(ctx, name)
-    incremental = [(p, copied[p.name][1]) if p.name in (copied or {}) else (p, states[p.name]) for p in plans
-                   if p.name in (copied or {}) or (p.mode == "incremental" and p.name in states and not full
-                                                   and states[p.name].signature == p.signature(ctx.key_fingerprint))]
-    facts = apply.table_facts(ctx, incremental)
+    copied = copied or {}
+
+    def passes_from(plan: Any) -> TableState | None:
+        """The state an incremental pass starts from (a bulk copy's, or the last refresh's), if any."""
+        if plan.name in copied:
+            return copied[plan.name][1]
+        state = states.get(plan.name)
+        same = state is not None and state.signature == plan.signature(ctx.key_fingerprint)
+        return state if plan.mode == "incremental" and same and not full else None
+
+    passes = {p.name: start for p in plans if (start := passes_from(p)) is not None}
+    facts = apply.table_facts(ctx, [(p, passes[p.name]) for p in plans if p.name in passes])
     for i, plan in enumerate(plans):
         state = states.get(plan.name)
         if progress:
             progress(ProgressEvent(source.name, plan.name, i, len(plans), "start"))
-        signature = plan.signature(ctx.key_fingerprint)
-        bulk_copy = (copied or {}).get(plan.name)
         if state is None:
             if states:
                 out.drift.append(drift.new_table(plan))
-        elif state.signature != signature:
+        elif state.signature != plan.signature(ctx.key_fingerprint):
             out.drift += drift.table_changes(plan, state) or [f"~ {plan.name}: hash key changed"]
-        if bulk_copy is not None:
-            copied_report, continue_from, bad_rows = bulk_copy
+        if plan.name in copied:
+            copied_report, _, bad_rows = copied[plan.name]
             copied_report.quality += quality.record(ctx, plan, bad_rows)
-            table = apply.incremental(ctx, plan, continue_from, copied=copied_report, facts=facts[plan.name])
+            table = apply.incremental(ctx, plan, passes[plan.name], copied=copied_report, facts=facts[plan.name])
+        elif plan.name in passes:
+            table = apply.incremental(ctx, plan, state, facts=facts[plan.name])
         elif state is None:
             table = apply.load(ctx, plan, None, "full")
-        elif full or state.signature != signature:
+        elif full or state.signature != plan.signature(ctx.key_fingerprint):
             table = apply.load(ctx, plan, state, "reload")
-        elif plan.mode == "incremental":
-            table = apply.incremental(ctx, plan, state, facts=facts[plan.name])
         else:
             table = apply.diff(ctx, plan, state)
         out.tables[plan.name] = table
@@ -312,7 +318,7 @@ def _drop(ctx: Context, table: str) -> None:
         else:
             ctx.run(f"DROP TABLE {q(table)}")
     forget_state(ctx.con, ctx.source.name, table)
-    apply.deletes.forget_groups(ctx, table)
+    deletes.forget_groups(ctx, table)
     catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, table, None)
     ctx.run("DELETE FROM _mirror_quality WHERE source = ? AND table_name = ?", [ctx.source.name, table])
 
