@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))  # marimo notebooks
 @pytest.fixture
 def env(seeded_mirror):
     folder = seeded_mirror
-    return {**os.environ, "DATABASE_URL": f"file:{folder / 'dev.db'}", "LEARNLAB_DUCKDB": str(folder / "analytics.duckdb")}
+    return {**os.environ, "DATABASE_URL": f"file:{folder / 'dev.db'}", "LEARNLAB_DUCKDB": str(folder / "analytics.duckdb"),
+            "LEARNLAB_BENCH_ROWS": "5000"}  # the benchmark notebook, at a size CI can afford
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -31,6 +33,21 @@ def test_notebook_passes_marimo_check(path):
     marimo = Path(sys.executable).with_name("marimo")
     result = subprocess.run([str(marimo), "check", str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_benchmark_notebook_measures_every_contender_and_the_ratios(env, tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run([sys.executable, str(ROOT / "notebooks" / "mirror_benchmark.py")],
+                            env={**env, "LEARNLAB_BENCH_JSON": str(out)}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads(out.read_text())
+    phases = {(m["contender"], m["phase"]) for m in results["measures"]}
+    assert phases == {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
+                      ("scanner", "full copy"), ("dlt", "first load"), ("dlt", "incremental")}
+    incremental = next(m for m in results["measures"] if m["phase"] == "incremental" and m["contender"] == "mirror")
+    assert incremental["detail"]["deleted"] == results["change"]["deleted"] > 0
+    assert all(m["seconds"] > 0 and m["peak_rss_mb"] > 0 for m in results["measures"])
+    assert {"mirror first / scanner copy", "dlt incremental / mirror incremental"} <= set(results["ratios"])
 
 
 def test_jupyter_notebook_runs_in_a_real_kernel(env, monkeypatch):

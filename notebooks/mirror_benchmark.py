@@ -1,0 +1,121 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = ["learnlab", "marimo", "altair", "polars"]
+# ///
+"""How fast is the DuckDB mirror? First copy and 1% incremental refresh against DuckDB's sqlite
+scanner and dlt, on a generated source, with peak memory and the ratios the mirror aims for. (engineers)"""
+
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="full", app_title="Mirror benchmark")
+
+with app.setup:
+    import json
+    import os
+    from pathlib import Path
+
+    import altair as alt
+    import marimo as mo
+    import polars as pl
+
+    from learnlab.mirror.bench import PHASES, run_bench
+
+    # Targets from the mirror's issue: (ratio name, at least / at most, value)
+    TARGETS = {
+        "mirror first / scanner copy": ("at most", 1.0),
+        "dlt first / mirror first": ("at least", 1.0),
+        "mirror first / mirror incremental": ("at least", 20.0),
+        "dlt incremental / mirror incremental": ("at least", 3.0),
+    }
+
+
+@app.cell
+def _():
+    mo.md(r"""
+    # Mirror benchmark
+
+    A SQLite source with an `AIUsage` table of the chosen size is generated; each contender runs in its
+    own process (peak RSS from the kernel). Then a fraction of the rows is updated (spread over the
+    table), a twentieth of that deleted and as many inserted, and the incremental refreshes run.
+    Large sizes take minutes: 2,000,000 rows build a 1.4 GB source.
+    """)
+    return
+
+
+@app.cell
+def _():
+    rows = mo.ui.number(start=1_000, stop=20_000_000, step=1_000,
+                        value=int(os.environ.get("LEARNLAB_BENCH_ROWS", "200000")), label="AIUsage rows")
+    changed = mo.ui.number(start=0.001, stop=0.5, step=0.001, value=0.01, label="Fraction changed")
+    contenders = mo.ui.multiselect(options=list(PHASES), value=list(PHASES), label="Contenders")
+    run = mo.ui.run_button(label="Run the benchmark")
+    mo.hstack([rows, changed, contenders, run], justify="start")
+    return changed, contenders, rows, run
+
+
+@app.cell
+def _(changed, contenders, rows, run):
+    # In the editor it waits for the button; run as a script (or an app's first load in CI) it runs at once.
+    mo.stop(mo.running_in_notebook() and not run.value, mo.md("Press **Run the benchmark**."))
+    with mo.status.spinner(title=f"Benchmarking {rows.value:,} rows ..."):
+        results = run_bench(rows=int(rows.value), changed=float(changed.value), contenders=list(contenders.value))
+    if os.environ.get("LEARNLAB_BENCH_JSON"):
+        Path(os.environ["LEARNLAB_BENCH_JSON"]).write_text(json.dumps(results, indent=2, default=str))
+    measures = pl.DataFrame([{k: v for k, v in m.items() if k != "detail"} for m in results["measures"]])
+    return measures, results
+
+
+@app.cell
+def _(results):
+    src, change = results["source"], results["change"]
+    mo.md(f"**Source:** {src['rows']:,} rows, {src['bytes'] / 2**20:,.0f} MiB, built in {src['seconds']:.1f} s. "
+          f"**Changed:** {change['updated']:,} updated, {change['deleted']:,} deleted, {change['inserted']:,} inserted.")
+    return
+
+
+@app.cell
+def _(measures):
+    chart = alt.Chart(measures).mark_bar().encode(
+        x=alt.X("seconds:Q", title="Seconds"),
+        y=alt.Y("phase:N", title=None),
+        color=alt.Color("contender:N"),
+        row=alt.Row("contender:N", title=None),
+        tooltip=["contender", "phase", "seconds", "rows", "rows_per_second", "peak_rss_mb"],
+    )
+    mo.ui.altair_chart(chart)
+    return
+
+
+@app.cell
+def _(measures):
+    memory = alt.Chart(measures).mark_bar().encode(
+        x=alt.X("peak_rss_mb:Q", title="Peak RSS (MiB)"),
+        y=alt.Y("phase:N", title=None),
+        color=alt.Color("contender:N"),
+        row=alt.Row("contender:N", title=None),
+    )
+    mo.ui.altair_chart(memory)
+    return
+
+
+@app.cell
+def _(results):
+    ratios = pl.DataFrame([
+        {"ratio": name, "measured": value, "target": f"{TARGETS[name][0]} {TARGETS[name][1]:g}x" if name in TARGETS
+         else "", "met": (value <= TARGETS[name][1] if TARGETS[name][0] == "at most" else value >= TARGETS[name][1])
+         if name in TARGETS else None}
+        for name, value in results["ratios"].items()
+    ])
+    mo.ui.table(ratios, selection=None)
+    return
+
+
+@app.cell
+def _(measures):
+    mo.ui.table(measures, selection=None)
+    return
+
+
+if __name__ == "__main__":
+    app.run()
