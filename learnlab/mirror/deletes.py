@@ -44,10 +44,6 @@ class Differences:
     keys_read: int = 0
 
 
-def source_count(ctx: Any, plan: TablePlan) -> int:
-    return int(ctx.source.scalar(ctx.con, f"SELECT count(*) FROM {q(plan.name)}"))
-
-
 def target_count(ctx: Any, plan: TablePlan) -> int:
     return ctx.run(f"SELECT count(*) FROM {q(plan.name)} WHERE {SOURCE} = ?", [ctx.source.name]).fetchone()[0]
 
@@ -166,7 +162,7 @@ def _prefix_length(ctx: Any, plan: TablePlan, buckets: int) -> int:
     return next((p for p in range(1, longest + 1) if len({x[:p] for x in sample}) >= want), longest)
 
 
-def _load_source_keys(ctx: Any, sql: str, *, hashed: bool, plan: TablePlan | None = None) -> None:
+def _load_source_keys(ctx: Any, sql: str, *, hashed: bool) -> None:
     ctx.run("CREATE OR REPLACE TEMP TABLE _learnlab_keys (k VARCHAR, raw VARCHAR)")
     for frag in ctx.source.relations(ctx.con, sql):
         value = hmac_sql("r.k", ctx.key) if hashed else "r.k"
