@@ -76,26 +76,16 @@ def _(results):
 
 @app.cell
 def _(measures):
-    chart = alt.Chart(measures).mark_bar().encode(
-        x=alt.X("seconds:Q", title="Seconds"),
-        y=alt.Y("phase:N", title=None),
-        color=alt.Color("contender:N"),
-        row=alt.Row("contender:N", title=None),
-        tooltip=["contender", "phase", "seconds", "rows", "rows_per_second", "peak_rss_mb"],
-    )
-    mo.ui.altair_chart(chart)
-    return
+    def bars(field: str, title: str):
+        return mo.ui.altair_chart(alt.Chart(measures).mark_bar().encode(
+            x=alt.X(f"{field}:Q", title=title),
+            y=alt.Y("phase:N", title=None),
+            color=alt.Color("contender:N"),
+            row=alt.Row("contender:N", title=None),
+            tooltip=["contender", "phase", "seconds", "rows", "rows_per_second", "peak_rss_mb"],
+        ))
 
-
-@app.cell
-def _(measures):
-    memory = alt.Chart(measures).mark_bar().encode(
-        x=alt.X("peak_rss_mb:Q", title="Peak RSS (MiB)"),
-        y=alt.Y("phase:N", title=None),
-        color=alt.Color("contender:N"),
-        row=alt.Row("contender:N", title=None),
-    )
-    mo.ui.altair_chart(memory)
+    mo.hstack([bars("seconds", "Seconds"), bars("peak_rss_mb", "Peak RSS (MiB)")], justify="start")
     return
 
 

@@ -94,6 +94,18 @@ def populate(db, users: int = 5, at: datetime = T0) -> list[str]:
     return ids
 
 
+def usage_rows(conn: sqlite3.Connection, n: int) -> tuple[str, list[tuple]]:
+    """One user with ``n`` AIUsage rows a minute apart (ids in time order); returns (user, rows)."""
+    user = new_ulid(T0)
+    conn.execute('INSERT INTO "User" (id, email, "updatedAt") VALUES (?, ?, ?)', (user, "a@example.com",
+                                                                                 format_datetime(T0)))
+    rows = [(new_ulid(T0 + timedelta(minutes=i)), user, "p", "2024-05", format_datetime(T0 + timedelta(minutes=i)))
+            for i in range(n)]
+    conn.executemany('INSERT INTO "AIUsage" (id, "userId", prompt, "usageMonth", "updatedAt") VALUES (?, ?, ?, ?, ?)',
+                     rows)
+    return user, rows
+
+
 # -- first refresh --------------------------------------------------------------------------------
 def test_first_refresh_copies_every_table_with_exact_types(db, settings, tmp_path):
     populate(db)
@@ -276,13 +288,7 @@ def test_rows_whose_cursor_is_null_are_never_skipped(db, settings, tmp_path):
 
 def test_deletes_anywhere_in_a_large_table_reach_the_mirror(db, settings, tmp_path):
     conn = raw(settings)
-    user = new_ulid(T0)
-    conn.execute('INSERT INTO "User" (id, email, "updatedAt") VALUES (?, ?, ?)', (user, "a@example.com",
-                                                                                 format_datetime(T0)))
-    rows = [(new_ulid(T0 + timedelta(minutes=i)), user, "p", "2024-05", format_datetime(T0 + timedelta(minutes=i)))
-            for i in range(5000)]
-    conn.executemany('INSERT INTO "AIUsage" (id, "userId", prompt, "usageMonth", "updatedAt") VALUES (?, ?, ?, ?, ?)',
-                     rows)
+    user, rows = usage_rows(conn, 5000)
     opts = MirrorOptions(leaf_rows=200)
     run(settings, tmp_path, options=opts)
     # (not the last row: deleting it lets SQLite reuse its rowid, and then every key is compared)
@@ -317,13 +323,7 @@ def test_wrong_kept_key_groups_are_noticed_and_rebuilt(db, settings, tmp_path):
     """Counts kept in _mirror_groups that no longer match the table (an older file, a bug) cost
     one extra comparison, never a wrong mirror."""
     conn = raw(settings)
-    user = new_ulid(T0)
-    conn.execute('INSERT INTO "User" (id, email, "updatedAt") VALUES (?, ?, ?)', (user, "a@example.com",
-                                                                                 format_datetime(T0)))
-    rows = [(new_ulid(T0 + timedelta(minutes=i)), user, "p", "2024-05", format_datetime(T0 + timedelta(minutes=i)))
-            for i in range(3000)]
-    conn.executemany('INSERT INTO "AIUsage" (id, "userId", prompt, "usageMonth", "updatedAt") VALUES (?, ?, ?, ?, ?)',
-                     rows)
+    _, rows = usage_rows(conn, 3000)
     opts = MirrorOptions(leaf_rows=100)
     run(settings, tmp_path, options=opts)
     run(settings, tmp_path, options=opts)  # both generations hold the groups now
