@@ -102,14 +102,7 @@ def _converted(ctx: Context, plan: TablePlan, frag: str) -> str:
 
 
 def has_rowid(ctx: Context, plan: TablePlan) -> bool:
-    """False for WITHOUT ROWID tables. Asked, not tried: a failing statement would abort the
-    refresh's DuckDB transaction (a SQLite source knows already, from ``prepare``)."""
-    known = getattr(ctx.source, "last_rows", None)
-    if known and plan.key:
-        return plan.name in known
-    sql = ctx.source.scalar(ctx.con, "SELECT sql FROM sqlite_master WHERE type = 'table' AND lower(name) = "
-                                     f"lower({sql_text(plan.name)})")
-    return "WITHOUT ROWID" not in " ".join(str(sql or "").upper().split())
+    return ctx.source.has_rowid(ctx.con, plan.name)
 
 
 def _chunks(ctx: Context, plan: TablePlan, where: str = "") -> Iterator[str]:
@@ -290,16 +283,15 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
     return out
 
 
-def incremental(ctx: Context, plan: TablePlan, state: TableState, copied: TableReport | None = None,
-                facts: Facts | None = None) -> TableReport:
+def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
+                copied: TableReport | None = None) -> TableReport:
     """Apply rows changed since ``watermark - safety window``, then deletions.
 
     ``copied``: the report of a ``bulk`` copy made just before the snapshot, which this pass
     brings to the snapshot; the result is reported as that copy (every row inserted).
-    ``facts``: from ``table_facts`` (read here when not given)."""
+    ``facts``: the table's, from ``table_facts``."""
     report = TableReport(ctx.source.name, plan.name, "incremental")
     t0 = time.perf_counter()
-    facts = facts or table_facts(ctx, [(plan, state)])[plan.name]
     top = facts.top
     where = changed_rows_where(ctx, plan, state, top[0] is not None)
     suspect = False

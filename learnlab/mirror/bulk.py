@@ -69,9 +69,9 @@ def copy_tables(ctx: apply.Context, full: bool, progress: Progress | None = None
         if progress:
             progress(ProgressEvent(source.name, plan.name, i, len(todo), "start"))
         state = states.get(plan.name)
+        scan = f"sqlite_scan({sql_text(str(source.path))}, {sql_text(plan.name)})"
         with _parallel_scan(ctx.con):
-            report, forms, bad_rows = apply.copy_rows(ctx, plan, state, "full" if state is None else "reload",
-                                            frag=f"sqlite_scan({sql_text(str(source.path))}, {sql_text(plan.name)})")
+            report, forms, bad_rows = apply.copy_rows(ctx, plan, state, "full" if state is None else "reload", scan)
         out[plan.name] = (report, TableState(
             source.name, plan.name, plan.mode, plan.key, plan.cursor, plan.signature(fingerprint), [],
             plan.embedding_dim, forms, started.replace(tzinfo=None), None, top[0], top[1], report.rows), bad_rows)

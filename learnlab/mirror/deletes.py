@@ -8,8 +8,9 @@ case. When it differs by ``d`` rows, the key space is cut into buckets of about
 enough to give more groups than buckets (the group counts are kept in ``_mirror_groups``
 and updated with every insert and delete, so no refresh regroups the table), consecutive
 groups are merged into buckets, and one SQLite statement counts every bucket's key range
-through the primary-key index (index seeks and steps, no rows read). Only the buckets whose counts differ are compared key by
-key: deletions spread over the whole table read about ``8d`` buckets' keys, not the table's.
+through the primary-key index (index seeks and steps, no rows read). Only the buckets whose
+counts differ are compared key by key: deletions spread over the whole table read about
+``8d`` buckets' keys, not the table's.
 The result: keys to delete, and keys present in the source but missing here (a writer that
 committed after even the safety window), fetched by key. Rows inserted since the last
 refresh have higher rowids and are read by the incremental reader whatever their cursor, so

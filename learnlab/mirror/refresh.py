@@ -276,9 +276,9 @@ def _sync_source(ctx: Context, progress: Progress | None, full: bool,
         if plan.name in copied:
             copied_report, _, bad_rows = copied[plan.name]
             copied_report.quality += quality.record(ctx, plan, bad_rows)
-            table = apply.incremental(ctx, plan, passes[plan.name], copied=copied_report, facts=facts[plan.name])
+            table = apply.incremental(ctx, plan, passes[plan.name], facts[plan.name], copied=copied_report)
         elif plan.name in passes:
-            table = apply.incremental(ctx, plan, state, facts=facts[plan.name])
+            table = apply.incremental(ctx, plan, state, facts[plan.name])
         elif state is None:
             table = apply.load(ctx, plan, None, "full")
         elif full or state.signature != plan.signature(ctx.key_fingerprint):

@@ -104,6 +104,13 @@ class Source:
         rows = self.rows(con, sql)
         return rows[0][0] if rows else None
 
+    def has_rowid(self, con: Any, table: str) -> bool:
+        """False for WITHOUT ROWID tables. Asked, not tried: a failing statement would abort
+        the refresh's DuckDB transaction."""
+        sql = self.scalar(con, f"SELECT sql FROM sqlite_master WHERE type = 'table' AND lower(name) = "
+                               f"lower({sql_text(table)})")
+        return "WITHOUT ROWID" not in " ".join(str(sql or "").upper().split())
+
     @property
     def text_projection(self) -> bool:
         """Whether source SQL must CAST values to TEXT itself (the scanner does it for us)."""
@@ -134,6 +141,7 @@ class SqliteSource(Source):
         self.prepared_at: datetime | None = None
         self.attached = False
         self.last_rows: dict[str, tuple[int, str | None]] = {}
+        self.rowid_tables: set[str] = set()
 
     def prepare(self) -> None:
         """Before ``begin``: WAL mode, the schema with its version (checked in ``begin``), and
@@ -142,7 +150,7 @@ class SqliteSource(Source):
             raise MirrorError(f"the operational database {self.path} does not exist; check DATABASE_URL")
         ensure_wal(self.path, self.busy_timeout_ms)
         self.prepared_at = utcnow()
-        self._version, self._schema, self.last_rows = self._read_schema()
+        self._version, self._schema, self.last_rows, self.rowid_tables = self._read_schema()
 
     def detach(self, con: Any) -> None:
         """After the DuckDB transaction ends (DuckDB refuses it before)."""
@@ -167,7 +175,10 @@ class SqliteSource(Source):
             raise SchemaMoved(f"the schema of {self.path} changed while the refresh started (a migration "
                               "running?); run the refresh again when it is done")
 
-    def _read_schema(self) -> tuple[int, dict[str, TableInfo], dict[str, tuple[int, str | None]]]:
+    def has_rowid(self, con: Any, table: str) -> bool:
+        return table in self.rowid_tables  # known since ``prepare``
+
+    def _read_schema(self) -> tuple[int, dict[str, TableInfo], dict[str, tuple[int, str | None]], set[str]]:
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout_ms / 1000,
                                isolation_level=None)
         try:
@@ -175,19 +186,20 @@ class SqliteSource(Source):
             version = conn.execute("PRAGMA schema_version").fetchone()[0]
             schema = describe_schema(conn)
             last: dict[str, tuple[int, str | None]] = {}
+            rowids: set[str] = set()
             for name, info in schema.items():
                 key = choose_key(info)
-                if not key:
-                    continue
                 sql = f"SELECT rowid, {key_text(key)} FROM {q(name)} ORDER BY rowid DESC LIMIT 1"
                 self.trace(sql)
                 try:
                     row = conn.execute(sql).fetchone()
                 except sqlite3.OperationalError:  # WITHOUT ROWID
                     continue
-                last[name] = (int(row[0]), row[1]) if row else (0, None)
+                rowids.add(name)
+                if key:
+                    last[name] = (int(row[0]), row[1]) if row else (0, None)
             conn.execute("COMMIT")
-            return int(version), schema, last
+            return int(version), schema, last, rowids
         finally:
             conn.close()
 
