@@ -14,24 +14,40 @@ from learnlab.mirror.bench import format_results, run_bench
 pytestmark = pytest.mark.slow
 
 
+PHASES = {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
+          ("mirror", "incremental with deletes"), ("scanner", "full copy"), ("dlt", "first load"),
+          ("dlt", "incremental"), ("dlt", "incremental with deletes")}
+
+
 def test_bench_reports_every_contender(tmp_path):
     results = run_bench(rows=3000, changed=0.01, folder=tmp_path / "b", json_path=tmp_path / "b.json")
     phases = {(m["contender"], m["phase"]) for m in results["measures"]}
-    assert phases == {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
-                      ("scanner", "full copy"), ("dlt", "first load"), ("dlt", "incremental")}
+    assert phases == PHASES
     for m in results["measures"]:
         assert m["seconds"] > 0 and m["peak_rss_mb"] > 10 and m["rows"] >= 0
     by = {(m["contender"], m["phase"]): m for m in results["measures"]}
     assert by[("mirror", "first refresh")]["rows"] == 3000 and by[("scanner", "full copy")]["rows"] == 3000
-    change = results["change"]
+    # The scenario: updates only; then deletions and as many inserts.
+    updates, deletes = results["changes"]["incremental"], results["changes"]["incremental with deletes"]
     incremental = by[("mirror", "incremental")]["detail"]
-    assert (incremental["updated"], incremental["deleted"], incremental["inserted"]) == (
-        change["updated"], change["deleted"], change["inserted"])
-    assert incremental["rows_mirrored"] == 3000 - change["deleted"] + change["inserted"]
-    assert set(results["ratios"]) >= {"mirror first / scanner copy", "mirror first / mirror incremental"}
+    assert incremental["updated"] == updates["updated"] > 0
+    assert incremental["deleted"] == 0 and incremental["inserted"] == 0
+    assert incremental["rows_mirrored"] == 3000
+    with_deletes = by[("mirror", "incremental with deletes")]["detail"]
+    assert with_deletes["deleted"] == deletes["deleted"] > 0
+    assert with_deletes["inserted"] == deletes["inserted"] == deletes["deleted"]
+    assert with_deletes["rows_mirrored"] == 3000
+    # dlt's cursor sees the inserts, never the deletions.
+    assert by[("dlt", "incremental with deletes")]["detail"]["rows_in_target"] == 3000 + deletes["inserted"]
+    assert set(results["ratios"]) >= {"mirror first / scanner copy", "mirror first / mirror incremental",
+                                      "dlt incremental / mirror incremental",
+                                      "mirror first / mirror incremental with deletes",
+                                      "dlt incremental with deletes / mirror incremental with deletes"}
     assert json.loads((tmp_path / "b.json").read_text())["rows"] == 3000
     text = format_results(results)
     assert "mirror" in text and "scanner" in text and "dlt" in text and "peak RSS" in text
+    assert f"incremental: {updates['updated']} updated;" in text
+    assert f"incremental with deletes: {deletes['deleted']} deleted, {deletes['inserted']} inserted" in text
 
 
 def test_bench_command(tmp_path):

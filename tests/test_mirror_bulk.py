@@ -1,17 +1,20 @@
 """The fast paths: the first copy of big tables on every core (``bulk``: same result as the copy
 read in the snapshot, and writes committed between the parallel copy and the snapshot still
-arrive), and a generation's catch-up from the published refresh's delta (``catchup``)."""
+arrive), and a generation's catch-up from the published refresh's tail (``catchup``)."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
 import sys
 
+import duckdb
+
 from learnlab import mirror
 from learnlab.db.encoding import new_ulid
-from learnlab.mirror import apply
+from learnlab.mirror import apply, catchup
 from learnlab.mirror.plan import MirrorOptions
 from learnlab.mirror.verify import compare
 from tests.test_mirror import T0, duck, populate, query
@@ -106,23 +109,60 @@ def test_small_tables_and_tables_with_reals_or_blobs_are_copied_in_the_snapshot(
     assert query(tmp_path, 'SELECT min("durationMs") FROM "SlowQuery"') == [(0.30000000000000004,)]
 
 
-def test_a_generation_one_refresh_behind_catches_up_from_the_published_delta(db, settings, tmp_path):
-    """Each refresh keeps the rows it wrote in ``_learnlab_delta``; the next refresh, writing the
-    other generation, replays them from there (not by key from the whole published table)."""
-    populate(db, users=5)
-    target = duck(tmp_path)
-    mirror.refresh(settings, target)
-    mirror.refresh(settings, target)  # both generations exist now
+def _change_three(settings) -> list[str]:
     conn = sqlite3.connect(settings.database_path, isolation_level=None)
     now = T0.replace(year=2030).isoformat(timespec="milliseconds")
     ids = [r[0] for r in conn.execute('SELECT id FROM "AIUsage" ORDER BY id LIMIT 3')]
     conn.execute('UPDATE "AIUsage" SET "tokensUsed" = 4242, "updatedAt" = ? WHERE id IN (?, ?)', (now, *ids[:2]))
     conn.execute('DELETE FROM "AIUsage" WHERE id = ?', (ids[2],))
+    conn.close()
+    return ids
+
+
+def test_a_generation_one_refresh_behind_catches_up_from_the_published_tail(db, settings, tmp_path, monkeypatch):
+    """A refresh notes how many rows it appended to each table; the next refresh, writing the
+    other generation, replays them from the published table's tail (not by key from the
+    whole table)."""
+    populate(db, users=5)
+    target = duck(tmp_path)
+    mirror.refresh(settings, target)
+    mirror.refresh(settings, target)  # both generations exist now
+    _change_three(settings)
     first = mirror.refresh(settings, target)
     assert (first["AIUsage"].updated, first["AIUsage"].deleted) == (2, 1)
-    assert query(tmp_path, 'SELECT id FROM _learnlab_delta."AIUsage" ORDER BY id') == [(i,) for i in ids[:2]]
-    conn.close()
-    second = mirror.refresh(settings, target)  # writes the other generation: it replays the first
+    tail = json.loads(query(tmp_path, "SELECT value FROM _mirror_meta WHERE key = 'tail'")[0][0])
+    assert tail == {"refresh": first.refresh_id, "tables": {"AIUsage": 2}}
+    taken: list[tuple[str, bool]] = []
+    take = catchup._take_tail
+    monkeypatch.setattr(catchup, "_take_tail", lambda con, table, *a: taken.append(
+        (table, ok := take(con, table, *a))) or ok)
+    second = mirror.refresh(settings, target, in_process=True)  # writes the other generation: it replays the first
     assert second.replayed == 3 and second["AIUsage"].changed == 0
+    assert taken == [("AIUsage", True)]
     assert compare(settings.database_path, target) == []
     assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 4242') == [(2,)]
+
+
+def test_a_tail_that_is_not_the_refreshs_rows_is_not_replayed(db, settings, tmp_path, monkeypatch):
+    """The tail is only taken when it is exactly the rows the refresh wrote: a wrong count
+    (as if DuckDB had moved rows) falls back to finding the rows by key."""
+    populate(db, users=5)
+    target = duck(tmp_path)
+    mirror.refresh(settings, target)
+    mirror.refresh(settings, target)
+    _change_three(settings)
+    first = mirror.refresh(settings, target)
+    con = duckdb.connect(str(first.generation))  # no reader holds it: make its note wrong
+    con.execute("UPDATE _mirror_meta SET value = ? WHERE key = 'tail'",
+                [json.dumps({"refresh": first.refresh_id, "tables": {"AIUsage": 3}})])
+    con.close()
+    taken: list[tuple[str, bool]] = []
+    take = catchup._take_tail
+    monkeypatch.setattr(catchup, "_take_tail", lambda con, table, *a: taken.append(
+        (table, ok := take(con, table, *a))) or ok)
+    second = mirror.refresh(settings, target, in_process=True)
+    assert second.replayed == 3 and taken == [("AIUsage", False)]
+    assert compare(settings.database_path, target) == []
+    assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 4242') == [(2,)]
+    total = query(tmp_path, 'SELECT count(*) FROM "AIUsage"')[0][0]
+    assert total == sqlite3.connect(settings.database_path).execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]

@@ -43,11 +43,17 @@ def test_benchmark_notebook_measures_every_contender_and_the_ratios(env, tmp_pat
     results = json.loads(out.read_text())
     phases = {(m["contender"], m["phase"]) for m in results["measures"]}
     assert phases == {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
-                      ("scanner", "full copy"), ("dlt", "first load"), ("dlt", "incremental")}
-    incremental = next(m for m in results["measures"] if m["phase"] == "incremental" and m["contender"] == "mirror")
-    assert incremental["detail"]["deleted"] == results["change"]["deleted"] > 0
+                      ("mirror", "incremental with deletes"), ("scanner", "full copy"), ("dlt", "first load"),
+                      ("dlt", "incremental"), ("dlt", "incremental with deletes")}
+    mirror = {m["phase"]: m["detail"] for m in results["measures"] if m["contender"] == "mirror"}
+    updates, deletes = results["changes"]["incremental"], results["changes"]["incremental with deletes"]
+    assert mirror["incremental"]["updated"] == updates["updated"] > 0
+    assert mirror["incremental"]["deleted"] == 0 and mirror["incremental"]["inserted"] == 0
+    assert mirror["incremental with deletes"]["deleted"] == deletes["deleted"] > 0
+    assert mirror["incremental with deletes"]["inserted"] == deletes["inserted"] > 0
     assert all(m["seconds"] > 0 and m["peak_rss_mb"] > 0 for m in results["measures"])
-    assert {"mirror first / scanner copy", "dlt incremental / mirror incremental"} <= set(results["ratios"])
+    assert {"mirror first / scanner copy", "dlt incremental / mirror incremental",
+            "dlt incremental with deletes / mirror incremental with deletes"} <= set(results["ratios"])
 
 
 def test_jupyter_notebook_runs_in_a_real_kernel(env, monkeypatch):

@@ -52,6 +52,9 @@ class Context:
     # Checking every text value for valid UTF-8 costs ~6% of a first copy; it is switched on
     # (and remembered in _mirror_meta) once a refresh met text DuckDB refused.
     validate_text: bool = False
+    # Rows appended to the end of each table by incremental passes (shared by the refresh's
+    # sources): the next refresh's catch-up reads them back as the table's tail (``catchup``).
+    appended: dict[str, int] = field(default_factory=dict)
 
     def save(self, plan: TablePlan, signature: str, report: TableReport, **kw: Any) -> None:
         self.states.append(state_row(plan, signature, report, refresh_id=self.refresh_id,
@@ -387,8 +390,8 @@ def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime |
         match = " AND ".join(f"s.{k} = o.{k}" for k in keys)
         changed = (f"SELECT s.* EXCLUDE ({exclude}) FROM {staged} s SEMI JOIN "
                    f"(SELECT * FROM {OPS} WHERE {OP} > 0) o ON {match}")
-        ctx.run(f"INSERT INTO {name} BY NAME {changed}")
-        catchup.keep_delta(ctx.con, plan.name, changed)
+        n = ctx.run(f"INSERT INTO {name} BY NAME {changed}").fetchone()[0]
+        ctx.appended[plan.name] = ctx.appended.get(plan.name, 0) + int(n)
         catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name,
                        f"SELECT {key_text(plan, 'o')} FROM {OPS} o WHERE o.{OP} > 0")
     if inserted:

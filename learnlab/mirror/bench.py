@@ -4,15 +4,21 @@
    by SQLite itself (one INSERT ... SELECT over a recursive CTE: no Python per row), indexes
    built afterwards, as Prisma's migration declares them.
 2. Each contender runs in its own process; its peak RSS comes from ``wait4``:
-   - the mirror's first refresh (every table, exact types), a refresh with nothing changed,
-     and, after ``changed`` of the rows were updated (spread over the table; a twentieth of
-     that deleted and as many inserted), the incremental refresh;
+   - the mirror's first refresh (every table, exact types) and a refresh with nothing changed;
    - DuckDB's sqlite scanner: ``CREATE TABLE AS SELECT *`` over the ATTACHed file (its types
      are not exact: booleans as BIGINT, DATETIME text parsed without its offset);
    - dlt: ``sql_table`` with an incremental cursor on ``updatedAt`` (Prisma's DateTime text
-     retyped by a table adapter, timestamps hinted), merged by ``id``: first load and
-     incremental load (dlt's cursor does not see deletions).
-3. A table of times, rows/s, peak RSS and ratios; optionally JSON.
+     retyped by a table adapter, timestamps hinted), merged by ``id``: its first load.
+3. Two change scenarios, one after the other, on the same mirror and dlt targets:
+   - ``incremental``: ``changed`` of the rows updated (spread over the table, fresh
+     ``updatedAt``), updates only, as the issue's reference measurements are (dlt's merge and an
+     ``updatedAt > watermark`` read); the mirror's incremental refresh, then dlt's incremental load;
+   - ``incremental with deletes``: a twentieth of ``changed`` deleted (spread over the table) and
+     as many rows inserted; the mirror's refresh, then dlt's load (its cursor sees the inserts
+     only, never the deletions). This mirror refresh also replays the first one's changes onto
+     the other generation of the file (the steady state of ``--watch``), and re-reads the rows
+     updated within its safety window (they compare unchanged): the realistic per-refresh cost.
+4. A table of times, rows/s, peak RSS and ratios; optionally JSON.
 
 This is a measurement, not a test: nothing fails on a slow machine.
 """
@@ -129,12 +135,9 @@ def build_source(path: Path, rows: int, log: Callable[[str], None] = lambda _: N
     return {"rows": rows, "users": users, "seconds": time.perf_counter() - t0, "bytes": path.stat().st_size}
 
 
-def change_source(path: Path, fraction: float) -> dict:
-    """Update ``fraction`` of the rows (spread over the table, fresh ``updatedAt``); delete and insert
-    a twentieth of that each."""
+def update_source(path: Path, fraction: float) -> dict:
+    """Update ``fraction`` of the rows (spread over the table; ``tokensUsed`` + 1, fresh ``updatedAt``)."""
     conn = sqlite3.connect(path, isolation_level=None)
-    rows = conn.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
-    users = conn.execute('SELECT count(*) FROM "User"').fetchone()[0]
     every = max(1, round(1 / fraction)) if fraction > 0 else 0
     now_ms = int(time.time() * 1000)
     t0 = time.perf_counter()
@@ -142,15 +145,39 @@ def change_source(path: Path, fraction: float) -> dict:
     updated = conn.execute(
         f'UPDATE "AIUsage" SET "tokensUsed" = "tokensUsed" + 1, "updatedAt" = {_iso(str(now_ms))} '
         f"WHERE {_hash('rowid', 2654435761, 7)} % {every} = 0").rowcount if every else 0
-    deleted = conn.execute(f'DELETE FROM "AIUsage" WHERE {_hash("rowid", 40503, 11)} % {every * 20} = 1'
-                           ).rowcount if every else 0
-    extra = max(0, deleted)
-    if extra:
-        conn.execute(f'INSERT INTO "AIUsage" {_usage_select(rows + 1, extra, rows, users, at_ms=str(now_ms))}',
-                     {"words": WORDS})
     conn.execute("COMMIT")
     conn.close()
-    return {"updated": updated, "deleted": deleted, "inserted": extra, "seconds": time.perf_counter() - t0}
+    return {"updated": updated, "deleted": 0, "inserted": 0, "seconds": time.perf_counter() - t0}
+
+
+def delete_insert_source(path: Path, fraction: float) -> dict:
+    """Delete ``fraction`` of the rows (spread over the table) and insert as many new ones."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    rows = conn.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
+    users = conn.execute('SELECT count(*) FROM "User"').fetchone()[0]
+    every = max(1, round(1 / fraction)) if fraction > 0 else 0
+    now_ms = int(time.time() * 1000)
+    t0 = time.perf_counter()
+    conn.execute("BEGIN")
+    deleted = conn.execute(f'DELETE FROM "AIUsage" WHERE {_hash("rowid", 40503, 11)} % {every} = 1'
+                           ).rowcount if every else 0
+    inserted = max(0, deleted)
+    if inserted:
+        new_rows = _usage_select(rows + 1, inserted, rows, users, at_ms=str(now_ms))
+        conn.execute(f'INSERT INTO "AIUsage" {new_rows}', {"words": WORDS})
+    conn.execute("COMMIT")
+    conn.close()
+    return {"updated": 0, "deleted": deleted, "inserted": inserted, "seconds": time.perf_counter() - t0}
+
+
+def describe_change(change: dict) -> str:
+    """``20001 updated`` or ``999 deleted, 999 inserted``."""
+    return ", ".join(f"{change[k]} {k}" for k in ("updated", "deleted", "inserted") if change[k]) or "nothing"
+
+
+def describe_changes(changes: dict) -> str:
+    """``incremental: 20001 updated; incremental with deletes: 999 deleted, 999 inserted``."""
+    return "; ".join(f"{phase}: {describe_change(change)}" for phase, change in changes.items())
 
 
 # -- the contenders (each runs in a child process: python -m learnlab.mirror.bench PHASE JSON) --------
@@ -222,7 +249,10 @@ def phase_dlt(args: dict) -> dict:
     seconds = time.perf_counter() - t0
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     del info
-    return {"seconds": seconds, "rows": int(counts.get("ai_usage", 0)), "detail": {}}
+    with pipeline.sql_client() as client:  # after the clock: deleted source rows stay (the cursor can't tell)
+        in_target = client.execute_sql("SELECT count(*) FROM ai_usage")[0][0]
+    rows = int(counts.get("ai_usage", 0))
+    return {"seconds": seconds, "rows": rows, "detail": {"rows_in_target": in_target}}
 
 
 PHASES = {"mirror": phase_mirror, "scanner": phase_scanner, "dlt": phase_dlt}
@@ -279,16 +309,24 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
             measure("scanner", "full copy", {"source": str(source), "target": str(folder / "scanner.duckdb")})
         if "dlt" in contenders:
             measure("dlt", "first load", dlt_args)
-        change = change_source(source, changed)
-        log(f"source: {change['updated']} updated, {change['deleted']} deleted, {change['inserted']} inserted")
+        # 1. The issue's scenario: `changed` of the rows updated, nothing deleted (dlt could not see it).
+        changes = {"incremental": update_source(source, changed)}
+        log(f"source: {describe_change(changes['incremental'])}")
         if "mirror" in contenders:
             measure("mirror", "incremental", mirror_args)
         if "dlt" in contenders:
             measure("dlt", "incremental", dlt_args)
+        # 2. Then a twentieth of that deleted and as many inserted (dlt's cursor sees the inserts only).
+        changes["incremental with deletes"] = delete_insert_source(source, changed / 20)
+        log(f"source: {describe_change(changes['incremental with deletes'])}")
+        if "mirror" in contenders:
+            measure("mirror", "incremental with deletes", mirror_args)
+        if "dlt" in contenders:
+            measure("dlt", "incremental with deletes", dlt_args)
     finally:
         if tmp is not None:
             tmp.cleanup()
-    results = {"rows": rows, "changed": changed, "source": built, "change": change,
+    results = {"rows": rows, "changed": changed, "source": built, "changes": changes,
                "measures": [{**asdict(m), "rows_per_second": m.rows_per_second} for m in measures],
                "ratios": _ratios(measures)}
     if json_path:
@@ -309,14 +347,16 @@ def _ratios(measures: list[Measure]) -> dict:
     ratio("scanner copy / mirror incremental", ("scanner", "full copy"), ("mirror", "incremental"))
     ratio("dlt first / mirror first", ("dlt", "first load"), ("mirror", "first refresh"))
     ratio("dlt incremental / mirror incremental", ("dlt", "incremental"), ("mirror", "incremental"))
+    mirror_deletes, dlt_deletes = ("mirror", "incremental with deletes"), ("dlt", "incremental with deletes")
+    ratio("mirror first / mirror incremental with deletes", ("mirror", "first refresh"), mirror_deletes)
+    ratio("dlt incremental with deletes / mirror incremental with deletes", dlt_deletes, mirror_deletes)
     return out
 
 
 def format_results(results: dict) -> str:
     src = results["source"]
-    lines = [f"source: {src['rows']} AIUsage rows, {src['bytes'] / 2**20:.0f} MiB; changed: "
-             f"{results['change']['updated']} updated, {results['change']['deleted']} deleted, "
-             f"{results['change']['inserted']} inserted", ""]
+    lines = [f"source: {src['rows']} AIUsage rows, {src['bytes'] / 2**20:.0f} MiB; changed before "
+             f"each incremental phase: {describe_changes(results['changes'])}", ""]
     rows = [("contender", "phase", "seconds", "rows", "rows/s", "peak RSS MiB", "detail")]
     for m in results["measures"]:
         detail = ", ".join(f"{k}={v}" for k, v in m["detail"].items())

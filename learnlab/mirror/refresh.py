@@ -205,12 +205,12 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
     try:
         con.execute("BEGIN")
         report.replayed = writer.catch_up()
-        catchup.start_delta(con)
+        appended: dict[str, int] = {}
         validate = validate or bool(con.execute(
             "SELECT 1 FROM _mirror_meta WHERE key = 'validate_text' AND value = 'true'").fetchone())
         for source in sources:
             ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, utcnow(), tracer,
-                          validate_text=validate)
+                          validate_text=validate, appended=appended)
             copied = bulk.copy_tables(ctx, full, progress)  # before the snapshot: see bulk
             source.begin(con)
             began.append(source)
@@ -220,7 +220,7 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
             con.execute("DELETE FROM _mirror_meta WHERE key = 'validate_text'")
             con.execute("INSERT INTO _mirror_meta VALUES ('validate_text', 'true')")
         _log(con, report, time.perf_counter() - t0)
-        catchup.finish(con, report.refresh_id)
+        catchup.finish(con, report.refresh_id, appended)
         con.execute("COMMIT")
     except BaseException:
         try:

@@ -95,6 +95,7 @@ def create_internal_tables(con: Any) -> None:
         con.execute(ddl)
     for table, column, kind in ADDED_COLUMNS:
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+    con.execute("DROP SCHEMA IF EXISTS _learnlab_delta CASCADE")  # (where older refreshes kept changed rows)
     if not con.execute("SELECT 1 FROM _mirror_meta WHERE key = 'format'").fetchone():
         con.execute("INSERT INTO _mirror_meta VALUES ('format', ?)", [FORMAT_VERSION])
 
