@@ -131,7 +131,7 @@ def test_a_generation_one_refresh_behind_catches_up_from_the_published_tail(db, 
     first = mirror.refresh(settings, target)
     assert (first["AIUsage"].updated, first["AIUsage"].deleted) == (2, 1)
     tail = json.loads(query(tmp_path, "SELECT value FROM _mirror_meta WHERE key = 'tail'")[0][0])
-    assert tail == {"refresh": first.refresh_id, "tables": {"AIUsage": 2}}
+    assert tail == {"refresh": first.refresh_id, "tables": {"AIUsage": 2}, "groups": ["AIUsage"]}
     taken: list[tuple[str, bool]] = []
     take = catchup._take_tail
     monkeypatch.setattr(catchup, "_take_tail", lambda con, table, *a: taken.append(
@@ -141,6 +141,15 @@ def test_a_generation_one_refresh_behind_catches_up_from_the_published_tail(db, 
     assert taken == [("AIUsage", True)]
     assert compare(settings.database_path, target) == []
     assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 4242') == [(2,)]
+    # The key-group counts travel too (copied for the tables the replayed refresh noted).
+    third = mirror.refresh(settings, target, in_process=True)  # replays the second: nothing to copy
+    assert third.generation != second.generation
+    for _ in range(2):
+        kept = query(tmp_path, "SELECT g, n FROM _mirror_groups WHERE table_name = 'AIUsage' AND n > 0 ORDER BY g")
+        p = query(tmp_path, "SELECT any_value(p) FROM _mirror_groups WHERE table_name = 'AIUsage'")[0][0]
+        assert kept and kept == query(tmp_path, f'SELECT substr(id, 1, {p}) AS g, count(*) FROM "AIUsage" '
+                                                "GROUP BY g ORDER BY g")
+        mirror.refresh(settings, target, in_process=True)
 
 
 def test_a_tail_that_is_not_the_refreshs_rows_is_not_replayed(db, settings, tmp_path, monkeypatch):

@@ -55,6 +55,8 @@ class Context:
     # Rows appended to the end of each table by incremental passes (shared by the refresh's
     # sources): the next refresh's catch-up reads them back as the table's tail (``catchup``).
     appended: dict[str, int] = field(default_factory=dict)
+    # Tables whose kept key-group counts (``deletes``) changed: the catch-up copies only those.
+    groups_touched: set[str] = field(default_factory=set)
 
     def save(self, plan: TablePlan, signature: str, report: TableReport, **kw: Any) -> None:
         self.states.append(state_row(plan, signature, report, refresh_id=self.refresh_id,

@@ -74,7 +74,8 @@ def replay(con: Any, refreshes: list[str]) -> int:
     copied = 0
     for table in sorted(set(here) - set(there)):
         con.execute(f"DROP TABLE {q(table)}")
-    tails = _tails(con, refreshes)
+    tail = _tail(con, refreshes)
+    tails = tail.get("tables", {})
     changed: dict[str, list[tuple]] = {}
     for table, source, whole, n in con.execute(
             f"SELECT table_name, source, bool_or(row_key IS NULL), count(*) FROM {PUB}._mirror_changes "
@@ -108,9 +109,17 @@ def replay(con: Any, refreshes: list[str]) -> int:
                         f"({changes})", [source, table, source, *refreshes])
     # Current-state tables are copied whole; logs only gain the refreshes replayed (and are
     # pruned the same way the published file was).
-    for internal in ("_mirror_meta", "_mirror_state", "_mirror_quality", "_mirror_groups"):
+    for internal in ("_mirror_meta", "_mirror_state", "_mirror_quality"):
         con.execute(f"DELETE FROM {internal}")
         con.execute(f"INSERT INTO {internal} BY NAME SELECT * FROM {PUB}.{internal}")
+    # Key-group counts (tens of thousands of rows for a big table): only the tables whose counts
+    # the replayed refresh changed, when it noted them.
+    touched = tail.get("groups")
+    which = "" if touched is None else " WHERE table_name IN (SELECT unnest(?::VARCHAR[]))"
+    params = [] if touched is None else [touched]
+    if touched != []:
+        con.execute(f"DELETE FROM _mirror_groups{which}", params)
+        con.execute(f"INSERT INTO _mirror_groups BY NAME SELECT * FROM {PUB}._mirror_groups{which}", params)
     for log in ("_mirror_refresh", "_mirror_table_log", "_mirror_drift", "_mirror_changes"):
         con.execute(f"DELETE FROM {log} WHERE refresh_id NOT IN (SELECT refresh_id FROM {PUB}.{log})")
         con.execute(f"INSERT INTO {log} BY NAME SELECT * FROM {PUB}.{log} WHERE refresh_id IN ({ids})", refreshes)
@@ -127,13 +136,13 @@ def _key_text(con: Any, table: str, source: str, types: dict[str, str]) -> str:
     return key_text(keys)
 
 
-def _tails(con: Any, refreshes: list[str]) -> dict[str, int]:
-    """Rows the published refresh appended to each table, when it is the only one to replay."""
+def _tail(con: Any, refreshes: list[str]) -> dict:
+    """What the published refresh noted (``finish``), when it is the only one to replay."""
     if len(refreshes) != 1:
         return {}
     row = con.execute(f"SELECT value FROM {PUB}._mirror_meta WHERE key = 'tail'").fetchone()
     tail = json.loads(row[0]) if row else {}
-    return tail.get("tables", {}) if tail.get("refresh") == refreshes[0] else {}
+    return tail if tail.get("refresh") == refreshes[0] else {}
 
 
 def _take_tail(con: Any, table: str, keys: dict[str, str], n: int | None, refreshes: list[str]) -> bool:
@@ -168,13 +177,15 @@ def record(con: Any, refresh_id: str, source: str, table: str, keys_sql: str | N
                     [refresh_id, source, table, *(params or [])])
 
 
-def finish(con: Any, refresh_id: str, appended: dict[str, int]) -> None:
+def finish(con: Any, refresh_id: str, appended: dict[str, int], groups_touched: set[str]) -> None:
     """Mark the refresh as recorded (even with nothing changed), note the rows it appended to
-    each table (``appended``: the next refresh's replay reads them as the tail), and keep the
-    changed keys of the last ``KEEP_CHANGES`` refreshes (a generation lagging more is copied)."""
+    each table (``appended``: the next refresh's replay reads them as the tail) and the tables
+    whose key-group counts it changed, and keep the changed keys of the last ``KEEP_CHANGES``
+    refreshes (a generation lagging more is copied)."""
     con.execute("INSERT INTO _mirror_changes VALUES (?, NULL, NULL, NULL)", [refresh_id])
     con.execute("DELETE FROM _mirror_meta WHERE key IN ('tail', 'delta')")
     con.execute("INSERT INTO _mirror_meta VALUES ('tail', ?)",
-                [json.dumps({"refresh": refresh_id, "tables": appended}, sort_keys=True)])
+                [json.dumps({"refresh": refresh_id, "tables": appended, "groups": sorted(groups_touched)},
+                            sort_keys=True)])
     con.execute(f"DELETE FROM _mirror_changes WHERE refresh_id NOT IN (SELECT refresh_id FROM "
                 f"(SELECT DISTINCT refresh_id FROM _mirror_changes ORDER BY refresh_id DESC LIMIT {KEEP_CHANGES}))")

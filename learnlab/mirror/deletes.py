@@ -127,12 +127,14 @@ def groups(ctx: Any, plan: TablePlan, n: int) -> int:
     forget_groups(ctx, plan.name)
     k = q(plan.key[0])
     p = _prefix_length(ctx, plan, max(1, n // 32))
+    ctx.groups_touched.add(plan.name)
     ctx.run(f"INSERT INTO _mirror_groups SELECT ?, ?, {p}, substr({k}, 1, {p}) AS g, count(*) FROM {q(plan.name)} "
             f"WHERE {SOURCE} = ? GROUP BY g", [*mine, ctx.source.name])
     return p
 
 
 def forget_groups(ctx: Any, table: str) -> None:
+    ctx.groups_touched.add(table)
     ctx.run("DELETE FROM _mirror_groups WHERE source = ? AND table_name = ?", [ctx.source.name, table])
 
 
@@ -142,6 +144,7 @@ def note_keys(ctx: Any, plan: TablePlan, keys_sql: str, sign: int) -> None:
     p = ctx.run("SELECT any_value(p) FROM _mirror_groups WHERE source = ? AND table_name = ?", mine).fetchone()[0]
     if p is None:
         return
+    ctx.groups_touched.add(plan.name)
     ctx.run(f"CREATE OR REPLACE TEMP TABLE _learnlab_dg AS SELECT substr(k, 1, {int(p)}) AS g, count(*) AS n "
             f"FROM ({keys_sql}) AS c(k) GROUP BY g")
     ctx.run(f"UPDATE _mirror_groups m SET n = m.n + {int(sign)} * d.n FROM _learnlab_dg d "

@@ -206,11 +206,13 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
         con.execute("BEGIN")
         report.replayed = writer.catch_up()
         appended: dict[str, int] = {}
+        groups_touched: set[str] = set()
         validate = validate or bool(con.execute(
             "SELECT 1 FROM _mirror_meta WHERE key = 'validate_text' AND value = 'true'").fetchone())
         for source in sources:
             ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, utcnow(), tracer,
-                          validate_text=validate, appended=appended)
+                          validate_text=validate, appended=appended,
+                          groups_touched=groups_touched)
             copied = bulk.copy_tables(ctx, full, progress)  # before the snapshot: see bulk
             source.begin(con)
             began.append(source)
@@ -220,7 +222,7 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
             con.execute("DELETE FROM _mirror_meta WHERE key = 'validate_text'")
             con.execute("INSERT INTO _mirror_meta VALUES ('validate_text', 'true')")
         _log(con, report, time.perf_counter() - t0)
-        catchup.finish(con, report.refresh_id, appended)
+        catchup.finish(con, report.refresh_id, appended, groups_touched)
         con.execute("COMMIT")
     except BaseException:
         try:
