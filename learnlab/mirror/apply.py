@@ -377,8 +377,11 @@ def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime |
         differs = (f"ROW({', '.join('s.' + c for c in cols)}) IS DISTINCT FROM "
                    f"ROW({', '.join('t.' + c for c in cols)})")
         match = " AND ".join(f"o.{k} = s.{k}" for k in keys)
+        # Only the re-read rows' staged values (not all staged rows) meet the mirrored ones.
+        on = " AND ".join(f"x.{k} = s.{k}" for k in keys)
         ctx.run(
-            f"UPDATE {OPS} o SET {OP} = CASE WHEN {differs} THEN 2 ELSE 0 END FROM {staged} s, "
+            f"UPDATE {OPS} o SET {OP} = CASE WHEN {differs} THEN 2 ELSE 0 END FROM "
+            f"(SELECT s.* FROM {staged} s SEMI JOIN (SELECT * FROM {OPS} WHERE {OP} = 3) x ON {on}) s, "
             f"(SELECT rowid AS _learnlab_rid, {', '.join(cols)} FROM {name} WHERE rowid IN "
             f"(SELECT _learnlab_rid FROM {OPS} WHERE {OP} = 3)) t "
             f"WHERE o.{OP} = 3 AND o._learnlab_rid = t._learnlab_rid AND {match}")
