@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from learnlab import mirror
 from learnlab.db.encoding import new_ulid
@@ -120,25 +121,25 @@ def _change_three(settings) -> list[str]:
 
 
 def test_a_generation_one_refresh_behind_catches_up_from_the_published_tail(db, settings, tmp_path, monkeypatch):
-    """A refresh notes how many rows it appended to each table; the next refresh, writing the
-    other generation, replays them from the published table's tail (not by key from the
-    whole table)."""
+    """A refresh notes how many rows it appended to each table (and a hash of their keys); the
+    next refresh, writing the other generation, replays them from the published table's tail
+    (not by key from the whole table) and the deleted keys from ``_mirror_changes``."""
     populate(db, users=5)
     target = duck(tmp_path)
     mirror.refresh(settings, target)
     mirror.refresh(settings, target)  # both generations exist now
-    _change_three(settings)
+    ids = _change_three(settings)
     first = mirror.refresh(settings, target)
     assert (first["AIUsage"].updated, first["AIUsage"].deleted) == (2, 1)
     tail = json.loads(query(tmp_path, "SELECT value FROM _mirror_meta WHERE key = 'tail'")[0][0])
-    assert tail == {"refresh": first.refresh_id, "tables": {"AIUsage": 2}, "groups": ["AIUsage"]}
-    taken: list[tuple[str, bool]] = []
-    take = catchup._take_tail
-    monkeypatch.setattr(catchup, "_take_tail", lambda con, table, *a: taken.append(
-        (table, ok := take(con, table, *a))) or ok)
+    assert tail["refresh"] == first.refresh_id and tail["groups"] == ["AIUsage"]
+    assert set(tail["tables"]) == {"AIUsage"} and tail["tables"]["AIUsage"]["rows"] == 2
+    assert query(tmp_path, "SELECT table_name, row_key FROM _mirror_changes") == [("AIUsage", ids[2])]
+    read: list[str] = []
+    real = catchup._read_tail
+    monkeypatch.setattr(catchup, "_read_tail", lambda con, table, *a: read.append(table) or real(con, table, *a))
     second = mirror.refresh(settings, target, in_process=True)  # writes the other generation: it replays the first
-    assert second.replayed == 3 and second["AIUsage"].changed == 0
-    assert taken == [("AIUsage", True)]
+    assert second.replayed == 3 and second["AIUsage"].changed == 0 and read == ["AIUsage"]
     assert compare(settings.database_path, target) == []
     assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 4242') == [(2,)]
     # The key-group counts travel too (copied for the tables the replayed refresh noted).
@@ -152,25 +153,24 @@ def test_a_generation_one_refresh_behind_catches_up_from_the_published_tail(db, 
         mirror.refresh(settings, target, in_process=True)
 
 
-def test_a_tail_that_is_not_the_refreshs_rows_is_not_replayed(db, settings, tmp_path, monkeypatch):
-    """The tail is only taken when it is exactly the rows the refresh wrote: a wrong count
-    (as if DuckDB had moved rows) falls back to finding the rows by key."""
+@pytest.mark.parametrize("wrong", [{"rows": 3}, {"hash": 12345}])
+def test_a_tail_that_is_not_the_refreshs_rows_makes_the_refresh_start_from_a_copy(db, settings, tmp_path, wrong):
+    """The tail is only replayed when its count and key hash are what the refresh noted (rows
+    moved by DuckDB would fail that); otherwise that generation is dropped and the refresh
+    starts from a copy of the published file, with the same result."""
     populate(db, users=5)
     target = duck(tmp_path)
     mirror.refresh(settings, target)
     mirror.refresh(settings, target)
     _change_three(settings)
     first = mirror.refresh(settings, target)
+    tail = json.loads(query(tmp_path, "SELECT value FROM _mirror_meta WHERE key = 'tail'")[0][0])
+    tail["tables"]["AIUsage"].update(wrong)
     con = duckdb.connect(str(first.generation))  # no reader holds it: make its note wrong
-    con.execute("UPDATE _mirror_meta SET value = ? WHERE key = 'tail'",
-                [json.dumps({"refresh": first.refresh_id, "tables": {"AIUsage": 3}})])
+    con.execute("UPDATE _mirror_meta SET value = ? WHERE key = 'tail'", [json.dumps(tail)])
     con.close()
-    taken: list[tuple[str, bool]] = []
-    take = catchup._take_tail
-    monkeypatch.setattr(catchup, "_take_tail", lambda con, table, *a: taken.append(
-        (table, ok := take(con, table, *a))) or ok)
     second = mirror.refresh(settings, target, in_process=True)
-    assert second.replayed == 3 and taken == [("AIUsage", False)]
+    assert second.replayed == 0  # (a replay would count the 3 rows)
     assert compare(settings.database_path, target) == []
     assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 4242') == [(2,)]
     total = query(tmp_path, 'SELECT count(*) FROM "AIUsage"')[0][0]

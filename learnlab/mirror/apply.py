@@ -54,7 +54,7 @@ class Context:
     validate_text: bool = False
     # Rows appended to the end of each table by incremental passes (shared by the refresh's
     # sources): the next refresh's catch-up reads them back as the table's tail (``catchup``).
-    appended: dict[str, int] = field(default_factory=dict)
+    appended: dict[str, dict] = field(default_factory=dict)
     # Tables whose kept key-group counts (``deletes``) changed: the catch-up copies only those.
     groups_touched: set[str] = field(default_factory=set)
 
@@ -395,10 +395,9 @@ def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime |
         match = " AND ".join(f"s.{k} = o.{k}" for k in keys)
         changed = (f"SELECT s.* EXCLUDE ({exclude}) FROM {staged} s SEMI JOIN "
                    f"(SELECT * FROM {OPS} WHERE {OP} > 0) o ON {match}")
-        n = ctx.run(f"INSERT INTO {name} BY NAME {changed}").fetchone()[0]
-        ctx.appended[plan.name] = ctx.appended.get(plan.name, 0) + int(n)
-        catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name,
-                       f"SELECT {key_text(plan, 'o')} FROM {OPS} o WHERE o.{OP} > 0")
+        ctx.run(f"INSERT INTO {name} BY NAME {changed}")
+        catchup.note_tail(ctx.appended, plan.name, *catchup.key_hash(
+            ctx.con, ctx.source.name, f"SELECT {key_text(plan, 'o')} FROM {OPS} o WHERE o.{OP} > 0"))
     if inserted:
         deletes.note_keys(ctx, plan, f"SELECT {key_text(plan, 'o')} FROM {OPS} o WHERE o.{OP} = 1", +1)
     # Quality: rows read again lose their old problems; the ones still bad are recorded anew.

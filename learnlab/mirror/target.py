@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import re
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +67,7 @@ INTERNAL_DDL = (
 INTERNAL_TABLES = ("_mirror_meta", "_mirror_state", "_mirror_refresh", "_mirror_table_log",
                    "_mirror_quality", "_mirror_drift", "_mirror_groups")
 FORMAT_VERSION = "1"
+WARM_ROWS = 100_000
 # Columns added to the bookkeeping tables after files were first written (old files gain them).
 ADDED_COLUMNS = (("_mirror_state", "max_rowid", "BIGINT"), ("_mirror_state", "top_key", "VARCHAR"))
 
@@ -98,6 +101,40 @@ def create_internal_tables(con: Any) -> None:
     con.execute("DROP SCHEMA IF EXISTS _learnlab_delta CASCADE")  # (where older refreshes kept changed rows)
     if not con.execute("SELECT 1 FROM _mirror_meta WHERE key = 'format'").fetchone():
         con.execute("INSERT INTO _mirror_meta VALUES ('format', ?)", [FORMAT_VERSION])
+
+
+@contextmanager
+def warming(con: Any, min_rows: int = WARM_ROWS) -> Iterator[None]:
+    """Load the key, cursor and source columns of big mirrored tables into DuckDB's buffer pool
+    from another connection, while this one mostly waits on SQLite: the refresh's passes over
+    them (finding the changed rows' mirrored rows) then find them in memory. Only a warm-up:
+    it reads committed data, writes nothing, and its errors are ignored."""
+    import duckdb
+
+    from learnlab.db.introspect import quote_identifier as q
+
+    tables = con.execute("SELECT table_name, any_value(key_columns), any_value(cursor_column) FROM _mirror_state "
+                         "GROUP BY table_name HAVING sum(rows) >= ?", [min_rows]).fetchall()
+    if not tables:
+        yield
+        return
+    cur = con.cursor()
+
+    def warm() -> None:
+        for table, keys, cursor in tables:
+            cols = [*json.loads(keys or "[]"), *([cursor] if cursor else []), "_source"]
+            try:
+                cur.execute(f"SELECT bit_xor(hash({', '.join(q(c) for c in cols)})) FROM {q(table)}").fetchall()
+            except duckdb.Error:
+                pass
+
+    thread = threading.Thread(target=warm, name="learnlab-warm", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+        cur.close()
 
 
 @dataclass
@@ -256,6 +293,13 @@ class DuckDBTarget:
         finally:
             os.close(dirfd)
 
+    def discard(self, gen: Path | None) -> None:
+        """Delete an unpublished generation (a refresh could not bring it up to date)."""
+        if gen is None or gen == self.published():
+            return
+        gen.unlink(missing_ok=True)
+        Path(str(gen) + ".wal").unlink(missing_ok=True)
+
     def _clean_temporaries(self) -> None:
         # Half-copied generations, and DuckDB's spill folders (<file>.tmp/) of a killed writer.
         for p in self.folder.glob("*.tmp"):
@@ -309,7 +353,11 @@ class Writer:
         """Replay the published refreshes this generation lacks (inside the refresh's transaction)."""
         from learnlab.mirror import catchup
 
-        return catchup.replay(self.con, self.pending) if self.pending else 0
+        try:
+            return catchup.replay(self.con, self.pending) if self.pending else 0
+        except catchup.CatchUpFailed as exc:
+            exc.generation = self.gen
+            raise
 
     def detach(self) -> None:
         from learnlab.mirror import catchup
