@@ -185,7 +185,7 @@ def _columns(rows) -> None:
 def bench_mirror(
     rows: int = typer.Option(200_000, "--rows", help="AIUsage rows in the generated source (2000000 for the "
                                                       "full-size run)."),
-    changed: float = typer.Option(0.01, "--changed", help="Fraction of rows updated before the incremental refresh."),
+    changed: float = typer.Option(0.01, "--changed", help="Fraction of rows updated before the incremental refresh (a twentieth of it is then deleted and inserted for the second scenario)."),
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where to build the files (default: a temp folder)."),
     contenders: str = typer.Option("mirror,scanner,dlt", "--contenders", help="Comma-separated: mirror, "
                                    "scanner, dlt."),

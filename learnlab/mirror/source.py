@@ -125,9 +125,6 @@ class SchemaMoved(MirrorError):
     """The source's schema changed between reading it and starting the snapshot (retry)."""
 
 
-MMAP_BYTES = 1 << 40
-
-
 class SqliteSource(Source):
     """A SQLite file read through DuckDB's sqlite reader, in the DuckDB transaction's snapshot.
 
@@ -172,10 +169,6 @@ class SqliteSource(Source):
         self.trace(sql)
         con.execute(sql)
         self.attached = True
-        # Pages read through a memory map, not copied by a read() call each: reading 20k
-        # changed rows scattered over a 1.4 GB file takes 78 ms instead of 100. (SQLite caps
-        # the size at its compile-time limit; in WAL mode the file cannot shrink under a reader.)
-        self.scalar(con, f"PRAGMA mmap_size = {MMAP_BYTES}")
         self.schema_version = int(self.scalar(con, "PRAGMA schema_version"))
         self._stamp()
         if self.schema_version != self._version:
