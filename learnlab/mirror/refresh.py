@@ -31,7 +31,7 @@ from learnlab.mirror.quality import insert_rows
 from learnlab.mirror.report import Progress, ProgressEvent, RefreshReport, SourceReport, TableReport
 from learnlab.mirror.source import DbapiSource, SchemaMoved, Source, SqliteSource, Tracer, load_scanner
 from learnlab.mirror.state import TableState, forget_state, load_states, write_states
-from learnlab.mirror.target import DuckDBTarget, warming
+from learnlab.mirror.target import DuckDBTarget
 from learnlab.mirror.vectors import guess_dim
 
 DUCKDB_VARIABLE = "LEARNLAB_DUCKDB"
@@ -208,21 +208,20 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
     began: list[Source] = []
     try:
         con.execute("BEGIN")
-        with warming(con):
-            report.replayed = writer.catch_up()
-            appended: dict[str, dict] = {}
-            groups_touched: set[str] = set()
-            validate = validate or bool(con.execute(
-                "SELECT 1 FROM _mirror_meta WHERE key = 'validate_text' AND value = 'true'").fetchone())
-            for source in sources:
-                ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, utcnow(), tracer,
-                              validate_text=validate, appended=appended,
-                              groups_touched=groups_touched)
-                copied = bulk.copy_tables(ctx, full, progress)  # before the snapshot: see bulk
-                source.begin(con)
-                began.append(source)
-                ctx.now = source.snapshot_at
-                report.sources.append(_sync_source(ctx, progress, full, copied))
+        report.replayed = writer.catch_up()
+        appended: dict[str, dict] = {}
+        groups_touched: set[str] = set()
+        validate = validate or bool(con.execute(
+            "SELECT 1 FROM _mirror_meta WHERE key = 'validate_text' AND value = 'true'").fetchone())
+        for source in sources:
+            ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, utcnow(), tracer,
+                          validate_text=validate, appended=appended,
+                          groups_touched=groups_touched)
+            copied = bulk.copy_tables(ctx, full, progress)  # before the snapshot: see bulk
+            source.begin(con)
+            began.append(source)
+            ctx.now = source.snapshot_at
+            report.sources.append(_sync_source(ctx, progress, full, copied))
         if validate:
             con.execute("DELETE FROM _mirror_meta WHERE key = 'validate_text'")
             con.execute("INSERT INTO _mirror_meta VALUES ('validate_text', 'true')")

@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import re
 import shutil
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,7 +65,6 @@ INTERNAL_DDL = (
 INTERNAL_TABLES = ("_mirror_meta", "_mirror_state", "_mirror_refresh", "_mirror_table_log",
                    "_mirror_quality", "_mirror_drift", "_mirror_groups")
 FORMAT_VERSION = "1"
-WARM_ROWS = 100_000
 # Columns added to the bookkeeping tables after files were first written (old files gain them).
 ADDED_COLUMNS = (("_mirror_state", "max_rowid", "BIGINT"), ("_mirror_state", "top_key", "VARCHAR"))
 
@@ -101,40 +98,6 @@ def create_internal_tables(con: Any) -> None:
     con.execute("DROP SCHEMA IF EXISTS _learnlab_delta CASCADE")  # (where older refreshes kept changed rows)
     if not con.execute("SELECT 1 FROM _mirror_meta WHERE key = 'format'").fetchone():
         con.execute("INSERT INTO _mirror_meta VALUES ('format', ?)", [FORMAT_VERSION])
-
-
-@contextmanager
-def warming(con: Any, min_rows: int = WARM_ROWS) -> Iterator[None]:
-    """Load the key, cursor and source columns of big mirrored tables into DuckDB's buffer pool
-    from another connection, while this one mostly waits on SQLite: the refresh's passes over
-    them (finding the changed rows' mirrored rows) then find them in memory. Only a warm-up:
-    it reads committed data, writes nothing, and its errors are ignored."""
-    import duckdb
-
-    from learnlab.db.introspect import quote_identifier as q
-
-    tables = con.execute("SELECT table_name, any_value(key_columns), any_value(cursor_column) FROM _mirror_state "
-                         "GROUP BY table_name HAVING sum(rows) >= ?", [min_rows]).fetchall()
-    if not tables:
-        yield
-        return
-    cur = con.cursor()
-
-    def warm() -> None:
-        for table, keys, cursor in tables:
-            cols = [*json.loads(keys or "[]"), *([cursor] if cursor else []), "_source"]
-            try:
-                cur.execute(f"SELECT bit_xor(hash({', '.join(q(c) for c in cols)})) FROM {q(table)}").fetchall()
-            except duckdb.Error:
-                pass
-
-    thread = threading.Thread(target=warm, name="learnlab-warm", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join()
-        cur.close()
 
 
 @dataclass
