@@ -9,8 +9,8 @@ the writer never share a file:
   ``duckdb.connect("analytics.duckdb", read_only=True)``) open whatever it points to and keep
   that consistent file for as long as they hold it.
 - A refresh writes another generation: the one published before the current one when no
-  reader holds it (it catches up from its own watermarks, so each refresh still costs what
-  changed), else a copy of the published one. It commits, checkpoints, closes, and only then
+  reader holds it (it first replays the published refresh onto itself, see ``catchup``, so
+  each refresh still costs what changed), else a copy of the published one. It commits, checkpoints, closes, and only then
   is the link swapped (``rename``, atomic). A crash at any point leaves the published file
   untouched and the written one at its previous or its new commit.
 - Generations no longer published and no longer open are deleted; one writer at a time
@@ -182,9 +182,9 @@ class DuckDBTarget:
     def writing(self) -> Iterator["Writer"]:
         """A read-write connection on a generation no reader has open; published on success.
 
-        The generation is reused when the published file's change log can bring it up to
-        date (``Writer.catch_up()``, to call inside the refresh's transaction), else it is a
-        fresh copy of the published file.
+        The generation is reused when it is one refresh behind the published file and that
+        refresh can be replayed (``Writer.catch_up()``, to call inside the refresh's
+        transaction), else it is a fresh copy of the published file.
         """
         import duckdb
 
@@ -258,10 +258,8 @@ class DuckDBTarget:
 
     def discard(self, gen: Path | None) -> None:
         """Delete an unpublished generation (a refresh could not bring it up to date)."""
-        if gen is None or gen == self.published():
-            return
-        gen.unlink(missing_ok=True)
-        Path(str(gen) + ".wal").unlink(missing_ok=True)
+        if gen is not None and gen != self.published():
+            _remove(gen)
 
     def _clean_temporaries(self) -> None:
         # Half-copied generations, and DuckDB's spill folders (<file>.tmp/) of a killed writer.
@@ -284,8 +282,7 @@ class DuckDBTarget:
             # still safe (it keeps reading the open inode, and no one can open the name again).
             if gen in keep or _locked_elsewhere(gen):
                 continue
-            gen.unlink(missing_ok=True)
-            Path(str(gen) + ".wal").unlink(missing_ok=True)
+            _remove(gen)
             removed.append(gen)
         return removed
 
@@ -313,7 +310,7 @@ class Writer:
     attached: bool = False
 
     def catch_up(self) -> int:
-        """Replay the published refreshes this generation lacks (inside the refresh's transaction)."""
+        """Replay the published refresh this generation lacks (inside the refresh's transaction)."""
         from learnlab.mirror import catchup
 
         try:
@@ -328,6 +325,11 @@ class Writer:
         if self.attached:
             self.con.execute(f"DETACH {catchup.PUB}")
             self.attached = False
+
+
+def _remove(gen: Path) -> None:
+    gen.unlink(missing_ok=True)
+    Path(str(gen) + ".wal").unlink(missing_ok=True)
 
 
 def _try_open_writable(gen: Path) -> Any:
