@@ -3,7 +3,8 @@
 1. A SQLite source with ``rows`` realistic ``AIUsage`` rows (and a user per hundred), written
    by SQLite itself (one INSERT ... SELECT over a recursive CTE: no Python per row), indexes
    built afterwards, as Prisma's migration declares them.
-2. Each contender runs in its own process; its peak RSS comes from ``wait4``:
+2. Each contender runs in its own process, once the files written so far are flushed to disk
+   (``sync``); its peak RSS comes from ``wait4``:
    - the mirror's first refresh (every table, exact types) and a refresh with nothing changed;
    - DuckDB's sqlite scanner: ``CREATE TABLE AS SELECT *`` over the ATTACHed file (its types
      are not exact: booleans as BIGINT, DATETIME text parsed without its offset);
@@ -291,6 +292,9 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
 
     def measure(contender: str, phase: str, args: dict) -> Measure:
         log(f"{contender}: {phase} ...")
+        # The previous phase's files (GBs for dlt) are still being written back to disk; let
+        # that finish first, so no phase pays for another's writes.
+        os.sync()
         result, rss = _run_phase(contender, args)
         m = Measure(contender, phase, result["seconds"], result["rows"], rss, result.get("detail", {}))
         log(f"{contender}: {phase} {m.seconds:.2f}s, {m.rows} rows, peak RSS {m.peak_rss_mb:.0f} MiB")
