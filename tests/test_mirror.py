@@ -569,14 +569,39 @@ def test_watch_refreshes_on_the_interval_and_stops_between_refreshes(db, setting
 
     def on_report(r):
         reports.append(r)
-        if len(reports) == 1:
+        if len(reports) < 3:
             with db.transaction() as s:
-                s.add(m.User(email="w@example.com"))
-        if len(reports) == 2:
+                s.add(m.User(email=f"w{len(reports)}@example.com"))
+        else:
             stop.set()
 
-    assert watch(settings, duck(tmp_path), interval=0.05, stop=stop, on_report=on_report) == 2
-    assert reports[1]["User"].inserted == 1
+    assert watch(settings, duck(tmp_path), interval=0.05, stop=stop, on_report=on_report) == 3
+    assert [r["User"].inserted for r in reports] == [1, 1, 1]
+    # Between ticks the watch replayed the second refresh onto the generation the third wrote.
+    assert reports[2].generation != reports[1].generation and reports[2].replayed == 0
+    assert compare(settings.database_path, duck(tmp_path)) == []
+
+
+def test_prepare_next_replays_the_published_refresh_ahead_of_the_next_one(db, settings, tmp_path):
+    """``prepare_next`` (what ``watch`` runs between ticks) brings the next generation up to the
+    published one; the next refresh then replays nothing, and the mirror is the same."""
+    from learnlab.mirror.target import DuckDBTarget
+
+    populate(db, users=3)
+    target = DuckDBTarget(duck(tmp_path))
+    assert target.prepare_next() is None  # no mirror yet
+    mirror.refresh(settings, target.path)
+    mirror.refresh(settings, target.path)  # two generations now
+    with db.transaction() as s:
+        s.add(m.User(email="next@example.com"))
+    changed = mirror.refresh(settings, target.path)
+    with target.lock():  # another refresh running: nothing is prepared
+        assert target.prepare_next() is None
+    assert target.prepare_next() == 1
+    assert target.prepare_next() == 0  # already up to date
+    after = mirror.refresh(settings, target.path)
+    assert after.replayed == 0 and after.generation != changed.generation
+    assert compare(settings.database_path, target.path) == []
 
 
 def test_cli_mirror_refresh_status_and_errors(db, settings, tmp_path, monkeypatch):

@@ -188,31 +188,11 @@ class DuckDBTarget:
         """
         import duckdb
 
-        from learnlab.mirror import catchup
-
         self.folder.mkdir(parents=True, exist_ok=True)
         self._adopt_plain_file()
         self._clean_temporaries()
         published = self.published()
-        writer = None
-        for candidate in reversed(self.generations()):
-            if candidate == published:
-                continue
-            con = _try_open_writable(candidate)
-            if con is None:
-                continue
-            setup_connection(con)
-            create_internal_tables(con)
-            todo = None
-            if published is not None:
-                con.execute(f"ATTACH {sql_text(str(published))} AS {catchup.PUB} (READ_ONLY)")
-                todo = catchup.pending(con)
-                if todo is None:
-                    con.execute(f"DETACH {catchup.PUB}")
-            if published is None or todo is not None:
-                writer = Writer(con, candidate, todo or [], attached=published is not None)
-                break
-            con.close()
+        writer = self._reusable(published)
         if writer is None:
             gen = self._new_generation(published)
             con = duckdb.connect(str(gen), config=dict(WRITER_CONFIG))
@@ -229,6 +209,60 @@ class DuckDBTarget:
         writer.con.close()
         self._link(writer.gen)
         self.collect_garbage()
+
+    def _reusable(self, published: Path | None) -> "Writer | None":
+        """The newest unpublished generation no reader holds and the published refresh can bring
+        up to date, opened for writing with the published file ATTACHed (``None``: none is)."""
+        from learnlab.mirror import catchup
+
+        for candidate in reversed(self.generations()):
+            if candidate == published:
+                continue
+            con = _try_open_writable(candidate)
+            if con is None:
+                continue
+            setup_connection(con)
+            create_internal_tables(con)
+            todo = None
+            if published is not None:
+                con.execute(f"ATTACH {sql_text(str(published))} AS {catchup.PUB} (READ_ONLY)")
+                todo = catchup.pending(con)
+                if todo is None:
+                    con.execute(f"DETACH {catchup.PUB}")
+            if published is None or todo is not None:
+                return Writer(con, candidate, todo or [], attached=published is not None)
+            con.close()
+        return None
+
+    def prepare_next(self) -> int | None:
+        """Replay the published refresh onto the generation the next refresh will write, now
+        (``watch`` calls it while it waits for the next tick): that refresh then starts with
+        nothing to replay, and publishes sooner. Returns the rows replayed; ``None`` when
+        nothing was prepared (another refresh running, no such generation, or it is too far
+        behind: the next refresh copies the published file, as it would have)."""
+        from learnlab.mirror import catchup
+
+        try:
+            with self.lock(wait=0):
+                writer = self._reusable(self.published())
+                if writer is None:
+                    return None
+                try:
+                    writer.con.execute("BEGIN")
+                    replayed = writer.catch_up()
+                    writer.con.execute("COMMIT")
+                except catchup.CatchUpFailed:
+                    writer.con.close()
+                    self.discard(writer.gen)
+                    return None
+                except BaseException:
+                    writer.con.close()
+                    raise
+                writer.detach()
+                writer.con.close()
+                return replayed
+        except MirrorBusy:
+            return None
 
     def _new_generation(self, published: Path | None) -> Path:
         gens = self.generations()
