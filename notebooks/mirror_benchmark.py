@@ -44,7 +44,7 @@ def _():
       targets; the mirror and dlt refresh.
     - **incremental with deletes**: a twentieth of that fraction is deleted and as many rows inserted; the
       mirror and dlt refresh again (dlt's `updatedAt` cursor sees the inserts, never the deletions). This
-      mirror refresh also replays the previous one's changes, as every refresh of `--watch` does.
+      mirror refresh also replays the previous one's changes (`--watch` does that between ticks).
 
     Large sizes take minutes: 2,000,000 rows build a 1.4 GB source.
     """)

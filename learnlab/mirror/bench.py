@@ -17,8 +17,9 @@
    - ``incremental with deletes``: a twentieth of ``changed`` deleted (spread over the table) and
      as many rows inserted; the mirror's refresh, then dlt's load (its cursor sees the inserts
      only, never the deletions). This mirror refresh also replays the first one's changes onto
-     the other generation of the file (the steady state of ``--watch``), and re-reads the rows
-     updated within its safety window (they compare unchanged): the realistic per-refresh cost.
+     the other generation of the file (a one-shot refresh's steady state; ``--watch`` does that
+     replay between ticks), and re-reads the rows updated within its safety window (they compare
+     unchanged).
 4. A table of times, rows/s, peak RSS and ratios; optionally JSON.
 
 This is a measurement, not a test: nothing fails on a slow machine.
