@@ -182,14 +182,14 @@ def note_tail(appended: dict[str, dict], table: str, n: int, digest: int) -> Non
     entry["hash"] ^= digest
 
 
-def record(con: Any, refresh_id: str, source: str, table: str, keys_sql: str | None, params: list | None = None) -> None:
+def record(con: Any, refresh_id: str, source: str, table: str, keys_sql: str | None) -> None:
     """Note keys a refresh deleted (``keys_sql`` selects their key text), or that it rebuilt
     the table (``None``: the replay copies it whole)."""
     if keys_sql is None:
         con.execute("INSERT INTO _mirror_changes VALUES (?, ?, ?, NULL)", [refresh_id, source, table])
     else:
         con.execute(f"INSERT INTO _mirror_changes SELECT ?, ?, ?, k FROM ({keys_sql}) AS c(k)",
-                    [refresh_id, source, table, *(params or [])])
+                    [refresh_id, source, table])
 
 
 def finish(con: Any, refresh_id: str, appended: dict[str, dict], groups_touched: set[str]) -> None:
