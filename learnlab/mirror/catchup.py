@@ -43,9 +43,8 @@ class CatchUpFailed(MirrorError):
     generation: Path | None = None
 
 
-def _last_refresh(con: Any, catalog: str | None = None) -> str | None:
-    prefix = f"{catalog}." if catalog else ""
-    row = con.execute(f"SELECT max(refresh_id) FROM {prefix}_mirror_refresh").fetchone()
+def _last_refresh(con: Any) -> str | None:
+    row = con.execute("SELECT max(refresh_id) FROM _mirror_refresh").fetchone()
     return row[0] if row else None
 
 
@@ -109,10 +108,11 @@ def replay(con: Any, refreshes: list[str]) -> int:
         appended = tail.get("tables", {}).get(table)
         sources = {source for source, _ in entries}
         copied += sum(n for _, n in entries)
+        keys = _key_texts(con, table, dict(columns))
         if appended:
-            sources |= _read_tail(con, table, columns, appended)
+            sources |= _read_tail(con, table, keys, appended)
         for source in sorted(sources):
-            key = _key_text(con, table, source, dict(columns))
+            key = _key_of(keys, table, source)
             tail_keys = f"SELECT {key} FROM {TAIL} WHERE _source = ? UNION ALL " if appended else ""
             con.execute(f"DELETE FROM {t} WHERE _source = ? AND {key} IN ({tail_keys}SELECT row_key FROM "
                         f"{PUB}._mirror_changes WHERE refresh_id = ? AND table_name = ? AND source = ?)",
@@ -139,7 +139,7 @@ def replay(con: Any, refreshes: list[str]) -> int:
     return copied
 
 
-def _read_tail(con: Any, table: str, columns: list[tuple[str, str]], appended: dict) -> set[str]:
+def _read_tail(con: Any, table: str, keys: dict[str, str], appended: dict) -> set[str]:
     """The published table's last ``appended["rows"]`` rows into ``TAIL``, checked against the
     noted key hash; returns their sources. Raises ``CatchUpFailed`` when they are not the rows
     the refresh appended."""
@@ -147,25 +147,30 @@ def _read_tail(con: Any, table: str, columns: list[tuple[str, str]], appended: d
     top = con.execute(f"SELECT max(rowid) FROM {PUB}.{t}").fetchone()[0]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TAIL} AS SELECT * FROM {PUB}.{t} WHERE rowid > {int(top or 0) - n}")
     sources = [r[0] for r in con.execute(f"SELECT DISTINCT _source FROM {TAIL}").fetchall()]
-    keys = " ".join(f"WHEN _source = {sql_text(s)} THEN {_key_text(con, table, s, dict(columns))}" for s in sources)
-    rows, digest = con.execute(f"SELECT count(*), bit_xor(hash(_source, CASE {keys or 'WHEN false THEN NULL'} END)) "
+    cases = " ".join(f"WHEN _source = {sql_text(s)} THEN {_key_of(keys, table, s)}" for s in sources)
+    rows, digest = con.execute(f"SELECT count(*), bit_xor(hash(_source, CASE {cases or 'WHEN false THEN NULL'} END)) "
                                f"FROM {TAIL}").fetchone()
     if rows != n or int(digest or 0) != int(appended["hash"]):
         raise CatchUpFailed(f"the last {n} rows of the published {table} are not the rows its refresh wrote")
     return set(sources)
 
 
-def _key_text(con: Any, table: str, source: str, types: dict[str, str]) -> str:
-    """The key as the refresh spelt it (``key_hash``, ``_mirror_changes``); a single text key is
-    the column itself (a hash join)."""
-    row = con.execute(f"SELECT key_columns FROM {PUB}._mirror_state WHERE table_name = ? AND source = ?",
-                      [table, source]).fetchone()
-    keys = json.loads(row[0]) if row and row[0] else []
-    if not keys:
+def _key_texts(con: Any, table: str, types: dict[str, str]) -> dict[str, str]:
+    """Per source, the table's key as the refresh spelt it (``key_hash``, ``_mirror_changes``); a
+    single text key is the column itself (a hash join)."""
+    out = {}
+    for source, columns in con.execute(f"SELECT source, key_columns FROM {PUB}._mirror_state WHERE table_name = ?",
+                                       [table]).fetchall():
+        keys = json.loads(columns) if columns else []
+        if keys:
+            out[source] = q(keys[0]) if len(keys) == 1 and types.get(keys[0]) == "VARCHAR" else key_text(keys)
+    return out
+
+
+def _key_of(keys: dict[str, str], table: str, source: str) -> str:
+    if source not in keys:
         raise CatchUpFailed(f"no key is known for {table} of source {source}")
-    if len(keys) == 1 and types.get(keys[0]) == "VARCHAR":
-        return q(keys[0])
-    return key_text(keys)
+    return keys[source]
 
 
 def key_hash(con: Any, source: str, keys_sql: str) -> tuple[int, int]:
