@@ -17,6 +17,7 @@ from learnlab import mirror
 from learnlab.db.encoding import new_ulid
 from learnlab.mirror import apply, catchup
 from learnlab.mirror.plan import MirrorOptions
+from learnlab.mirror.target import DuckDBTarget
 from learnlab.mirror.verify import compare
 from tests.test_mirror import T0, duck, populate, query
 
@@ -143,8 +144,13 @@ def test_a_generation_one_refresh_behind_catches_up_from_the_published_tail(db, 
     assert compare(settings.database_path, target) == []
     assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 4242') == [(2,)]
     # The key-group counts travel too (copied for the tables the replayed refresh noted).
-    third = mirror.refresh(settings, target, in_process=True)  # replays the second: nothing to copy
-    assert third.generation != second.generation
+    replayed_tables: list[str] = []
+    real_tables = catchup._replay_tables
+    monkeypatch.setattr(catchup, "_replay_tables", lambda con, rid, *a: replayed_tables.append(rid) or real_tables(
+        con, rid, *a))
+    third = mirror.refresh(settings, target, in_process=True)  # replays the second, which changed nothing
+    assert third.generation != second.generation and third.replayed == 0
+    assert replayed_tables == []  # only its log was copied: no table was even looked at
     for _ in range(2):
         kept = query(tmp_path, "SELECT g, n FROM _mirror_groups WHERE table_name = 'AIUsage' AND n > 0 ORDER BY g")
         p = query(tmp_path, "SELECT any_value(p) FROM _mirror_groups WHERE table_name = 'AIUsage'")[0][0]
@@ -179,3 +185,35 @@ def test_a_tail_that_is_not_the_refreshs_rows_makes_the_refresh_start_from_a_cop
     assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE "tokensUsed" = 4242') == [(2,)]
     total = query(tmp_path, 'SELECT count(*) FROM "AIUsage"')[0][0]
     assert total == sqlite3.connect(settings.database_path).execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
+
+
+def test_text_key_columns_are_stored_uncompressed_in_every_generation(db, settings, tmp_path):
+    """Every incremental pass, deletion search and catch-up reads a table's whole key column:
+    text keys are declared uncompressed (3-4x faster to scan than FSST), by the first copy and
+    by a catch-up that rebuilds a table in the other generation; other columns keep DuckDB's
+    choice, and the rebuilt tables keep their types (arrays, JSON)."""
+    populate(db, users=5)
+    target = duck(tmp_path)
+    mirror.refresh(settings, target)
+    mirror.refresh(settings, target)
+    mirror.refresh(settings, target, full=True, in_process=True)  # rebuilds every table
+    mirror.refresh(settings, target, in_process=True)  # the other generation copies them in its replay
+    gens = DuckDBTarget(target).generations()
+    assert len(gens) == 2
+    for gen in gens:
+        con = duckdb.connect(str(gen), read_only=True)
+        try:
+            def kinds(table: str, column: str) -> set[str]:
+                return {r[0] for r in con.execute(
+                    "SELECT DISTINCT compression FROM pragma_storage_info(?) WHERE column_name = ? "
+                    "AND segment_type = 'VARCHAR'", [table, column]).fetchall()}
+
+            assert kinds("AIUsage", "id") == {"Uncompressed"}
+            assert kinds("Session", "id") == {"Uncompressed"}  # (a hashed key, by default)
+            assert kinds("AIUsage", "type") != {"Uncompressed"}
+            types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
+                                     "WHERE table_name = 'DocumentChunk'").fetchall())
+            assert types["embedding"] == "FLOAT[4]"
+        finally:
+            con.close()
+    assert compare(settings.database_path, target) == []

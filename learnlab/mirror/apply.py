@@ -174,7 +174,7 @@ def copy_rows(ctx: Context, plan: TablePlan, state: TableState | None, mode: str
     mine = {n for n, _ in columns}
     columns += [(n, t) for n, t in old.items() if n in keep and n not in mine and n != SOURCE]
     new = f"_learnlab_new_{name}" if exists else name
-    ddl = ", ".join(f"{q(n)} {t}" for n, t in columns)
+    ddl = convert.columns_ddl(columns, plan.key)
     ctx.run(f"CREATE TABLE {q(new)} ({ddl}, {SOURCE} VARCHAR, {BAD} BIGINT, {FORMS} BIGINT)")
     if exists:
         report.deleted = ctx.run(f"SELECT count(*) FROM {q(name)} WHERE {SOURCE} = ?",

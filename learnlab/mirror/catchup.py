@@ -29,7 +29,7 @@ from typing import Any
 
 from learnlab.db.introspect import quote_identifier as q
 from learnlab.errors import MirrorError
-from learnlab.mirror.convert import key_text, sql_text
+from learnlab.mirror.convert import columns_ddl, key_text, sql_text
 from learnlab.mirror.target import INTERNAL_TABLES
 
 PUB = "_learnlab_published"
@@ -88,38 +88,14 @@ def replay(con: Any, refreshes: list[str]) -> int:
         return 0
     (refresh_id,) = refreshes
     tail = _tail(con, refresh_id) or {}
-    here_catalog = con.execute("SELECT current_database()").fetchone()[0]
-    here, there = _tables(con, here_catalog), _tables(con, PUB)
-    copied = 0
-    for table in sorted(set(here) - set(there)):
-        con.execute(f"DROP TABLE {q(table)}")
     deleted: dict[str, list[tuple[str | None, int]]] = {}
     for table, source, whole, n in con.execute(
             f"SELECT table_name, source, bool_or(row_key IS NULL), count(*) FROM {PUB}._mirror_changes "
             f"WHERE refresh_id = ? AND table_name IS NOT NULL GROUP BY ALL ORDER BY ALL", [refresh_id]).fetchall():
         deleted.setdefault(table, []).append((None if whole else source, n))
-    for table, columns in sorted(there.items()):
-        t = q(table)
-        entries = deleted.get(table, [])
-        if here.get(table) != columns or any(source is None for source, _ in entries):
-            con.execute(f"CREATE OR REPLACE TABLE {t} AS SELECT * FROM {PUB}.{t}")  # rebuilt: copied whole
-            copied += sum(n for _, n in entries)
-            continue
-        appended = tail.get("tables", {}).get(table)
-        sources = {source for source, _ in entries}
-        copied += sum(n for _, n in entries)
-        keys = _key_texts(con, table, dict(columns))
-        if appended:
-            sources |= _read_tail(con, table, keys, appended)
-        for source in sorted(sources):
-            key = _key_of(keys, table, source)
-            tail_keys = f"SELECT {key} FROM {TAIL} WHERE _source = ? UNION ALL " if appended else ""
-            con.execute(f"DELETE FROM {t} WHERE _source = ? AND {key} IN ({tail_keys}SELECT row_key FROM "
-                        f"{PUB}._mirror_changes WHERE refresh_id = ? AND table_name = ? AND source = ?)",
-                        [source, *([source] if appended else []), refresh_id, table, source])
-        if appended:
-            copied += con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {TAIL}").fetchone()[0]
-            con.execute(f"DROP TABLE {TAIL}")
+    # Every change to a mirrored table is in the tail or in ``_mirror_changes`` (a new, dropped or
+    # reloaded table as a whole-table marker): a refresh that changed nothing needs only its log.
+    copied = _replay_tables(con, refresh_id, tail, deleted) if deleted or tail.get("tables") else 0
     # Current-state tables are copied whole; logs only gain the refresh replayed (and are
     # pruned the same way the published file was).
     for internal in ("_mirror_meta", "_mirror_state", "_mirror_quality"):
@@ -139,6 +115,44 @@ def replay(con: Any, refreshes: list[str]) -> int:
     return copied
 
 
+def _replay_tables(con: Any, refresh_id: str, tail: dict, deleted: dict[str, list[tuple[str | None, int]]]) -> int:
+    """The mirrored tables' part of ``replay``: tables the refresh created, dropped or rebuilt are
+    copied whole; the others lose the keys it deleted or rewrote and gain its tail."""
+    here_catalog = con.execute("SELECT current_database()").fetchone()[0]
+    here, there = _tables(con, here_catalog), _tables(con, PUB)
+    all_keys = _key_columns(con)
+    copied = 0
+    for table in sorted(set(here) - set(there)):
+        con.execute(f"DROP TABLE {q(table)}")
+    for table, columns in sorted(there.items()):
+        t = q(table)
+        entries = deleted.get(table, [])
+        key_columns = all_keys.get(table, {})
+        if here.get(table) != columns or any(source is None for source, _ in entries):
+            # Rebuilt: copied whole (declared as ``apply.copy_rows`` declares it).
+            keys = sorted({k for ks in key_columns.values() for k in ks})
+            con.execute(f"CREATE OR REPLACE TABLE {t} ({columns_ddl(columns, keys)})")
+            con.execute(f"INSERT INTO {t} SELECT * FROM {PUB}.{t}")
+            copied += sum(n for _, n in entries)
+            continue
+        appended = tail.get("tables", {}).get(table)
+        sources = {source for source, _ in entries}
+        copied += sum(n for _, n in entries)
+        keys = _key_texts(key_columns, dict(columns))
+        if appended:
+            sources |= _read_tail(con, table, keys, appended)
+        for source in sorted(sources):
+            key = _key_of(keys, table, source)
+            tail_keys = f"SELECT {key} FROM {TAIL} WHERE _source = ? UNION ALL " if appended else ""
+            con.execute(f"DELETE FROM {t} WHERE _source = ? AND {key} IN ({tail_keys}SELECT row_key FROM "
+                        f"{PUB}._mirror_changes WHERE refresh_id = ? AND table_name = ? AND source = ?)",
+                        [source, *([source] if appended else []), refresh_id, table, source])
+        if appended:
+            copied += con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {TAIL}").fetchone()[0]
+            con.execute(f"DROP TABLE {TAIL}")
+    return copied
+
+
 def _read_tail(con: Any, table: str, keys: dict[str, str], appended: dict) -> set[str]:
     """The published table's last ``appended["rows"]`` rows into ``TAIL``, checked against the
     noted key hash; returns their sources. Raises ``CatchUpFailed`` when they are not the rows
@@ -155,16 +169,21 @@ def _read_tail(con: Any, table: str, keys: dict[str, str], appended: dict) -> se
     return set(sources)
 
 
-def _key_texts(con: Any, table: str, types: dict[str, str]) -> dict[str, str]:
+def _key_columns(con: Any) -> dict[str, dict[str, list[str]]]:
+    """Per table and source, the key columns (as the published refresh recorded them)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for table, source, columns in con.execute(f"SELECT table_name, source, key_columns FROM {PUB}._mirror_state"
+                                              ).fetchall():
+        if keys := json.loads(columns) if columns else []:
+            out.setdefault(table, {})[source] = keys
+    return out
+
+
+def _key_texts(key_columns: dict[str, list[str]], types: dict[str, str]) -> dict[str, str]:
     """Per source, the table's key as the refresh spelt it (``key_hash``, ``_mirror_changes``); a
     single text key is the column itself (a hash join)."""
-    out = {}
-    for source, columns in con.execute(f"SELECT source, key_columns FROM {PUB}._mirror_state WHERE table_name = ?",
-                                       [table]).fetchall():
-        keys = json.loads(columns) if columns else []
-        if keys:
-            out[source] = q(keys[0]) if len(keys) == 1 and types.get(keys[0]) == "VARCHAR" else key_text(keys)
-    return out
+    return {source: q(keys[0]) if len(keys) == 1 and types.get(keys[0]) == "VARCHAR" else key_text(keys)
+            for source, keys in key_columns.items()}
 
 
 def _key_of(keys: dict[str, str], table: str, source: str) -> str:

@@ -48,6 +48,15 @@ def sql_text(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def columns_ddl(columns: list[tuple[str, str]], keys: tuple[str, ...] | list[str] = ()) -> str:
+    """``"a" VARCHAR, ...`` for a mirrored table. Text key columns are stored uncompressed: every
+    incremental pass, deletion search and catch-up reads the whole key column to find rows, and
+    an uncompressed column scans 3-4x faster than FSST's (2M ULIDs: 5.5 ms against 20 ms) for
+    ~30% more bytes in that one column."""
+    return ", ".join(f"{q(n)} {t}" + (" USING COMPRESSION uncompressed" if n in keys and t == "VARCHAR" else "")
+                     for n, t in columns)
+
+
 def key_text(columns: tuple[str, ...] | list[str], alias: str = "") -> str:
     """A row's key as one text (``a|b`` for composite keys), in SQLite and DuckDB alike."""
     prefix = f"{alias}." if alias else ""
