@@ -217,3 +217,24 @@ def test_text_key_columns_are_stored_uncompressed_in_every_generation(db, settin
         finally:
             con.close()
     assert compare(settings.database_path, target) == []
+
+
+def test_small_writes_run_on_one_thread_and_the_setting_comes_back():
+    """Staging and applying a few thousand changed rows runs on one thread (DuckDB's parallel
+    insert merges per-thread rows afterwards, which costs more than it saves); a row group's
+    worth or more keeps every thread; the session's setting is restored, also after an error."""
+    con = duckdb.connect()
+    con.execute("SET threads = 3")
+
+    def threads() -> int:
+        return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+    with apply.one_thread(con, 20_000):
+        assert threads() == 1
+    assert threads() == 3
+    with apply.one_thread(con, apply.ROW_GROUP_ROWS):
+        assert threads() == 3
+    with pytest.raises(duckdb.Error):
+        with apply.one_thread(con):
+            con.execute("SELECT * FROM no_such_table")
+    assert threads() == 3
