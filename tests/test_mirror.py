@@ -128,6 +128,32 @@ def test_first_refresh_copies_every_table_with_exact_types(db, settings, tmp_pat
     assert "Password" not in {r[0] for r in query(tmp_path, "SHOW TABLES")}
 
 
+def test_the_fast_utc_cast_gives_what_the_offset_aware_cast_gives():
+    """UTC text (``Z``, ``+00:00``, SQLite's ``YYYY-MM-DD HH:MM:SS``) takes DuckDB's plain
+    TIMESTAMP cast, which ignores offsets; every other offset must still be applied."""
+    from learnlab.mirror.convert import datetime_expr
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    texts = ["2024-05-06T07:08:09.123Z", "2024-05-06T07:08:09.123+00:00", "2024-05-06 07:08:09",
+             "2024-05-06 07:08:09.123", "2024-05-06T09:08:09.123+02:00", "2024-05-06T02:08:09-05:00",
+             "2024-05-06 09:08+02", "2024-05-06T09:08:09+0200", "2024-05-06 07:08:09.123456789+00:00",
+             "2024-05-06", "2024-13-01T00:00:00Z", "infinity", "-infinity", "epoch", "1714979289123", "junk Z"]
+    got = con.execute(f"SELECT t, {datetime_expr('t')}, CASE WHEN t >= '0' AND t < ':' AND contains(t, '-') "
+                      "THEN TRY_CAST(t AS TIMESTAMPTZ)::TIMESTAMP END FROM unnest(?::VARCHAR[]) u(t)",
+                      [texts]).fetchall()
+    assert [(t, fast) for t, fast, _ in got if t[0].isdigit() and "-" in t] == [(t, aware) for t, _, aware in got
+                                                                                if t[0].isdigit() and "-" in t]
+    by_text = {t: fast for t, fast, _ in got}
+    assert by_text["2024-05-06T09:08:09.123+02:00"] == by_text["2024-05-06T07:08:09.123Z"]
+    assert by_text["2024-05-06T02:08:09-05:00"] == by_text["2024-05-06 07:08:09"]
+    assert by_text["2024-05-06T09:08:09+0200"] == by_text["2024-05-06 07:08:09"]
+    assert by_text["2024-05-06 07:08:09.123456789+00:00"].microsecond == 123456
+    assert by_text["2024-05-06T07:08:09.123Z"] == datetime(2024, 5, 6, 7, 8, 9, 123000)
+    assert by_text["1714979289123"] == datetime(2024, 5, 6, 7, 8, 9, 123000)  # (ms)
+    assert [by_text[t] for t in ("2024-13-01T00:00:00Z", "infinity", "-infinity", "epoch", "junk Z")] == [None] * 5
+
+
 def test_every_stored_datetime_form_converts_to_one_utc_timestamp(db, settings, tmp_path):
     forms = {
         "iso": "2024-05-06T07:08:09.123+00:00", "z": "2024-05-06T07:08:09.123Z",
