@@ -15,8 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 PHASES = {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
-          ("mirror", "incremental with deletes"), ("scanner", "full copy"), ("dlt", "first load"),
-          ("dlt", "incremental"), ("dlt", "incremental with deletes")}
+          ("mirror", "incremental with deletes"), ("scanner", "full copy"),
+          *{(dlt, phase) for dlt in ("dlt", "dlt-connectorx") for phase in ("first load", "incremental",
+                                                                           "incremental with deletes")}}
 
 
 def test_bench_reports_every_contender(tmp_path):
@@ -37,10 +38,15 @@ def test_bench_reports_every_contender(tmp_path):
     assert with_deletes["deleted"] == deletes["deleted"] > 0
     assert with_deletes["inserted"] == deletes["inserted"] == deletes["deleted"]
     assert with_deletes["rows_mirrored"] == 3000
-    # dlt's cursor sees the inserts, never the deletions.
-    assert by[("dlt", "incremental with deletes")]["detail"]["rows_in_target"] == 3000 + deletes["inserted"]
+    # dlt's cursor (either backend) sees the updated rows and the inserts, never the deletions.
+    for dlt in ("dlt", "dlt-connectorx"):
+        assert by[(dlt, "first load")]["rows"] == 3000
+        assert by[(dlt, "incremental")]["rows"] == updates["updated"]
+        assert by[(dlt, "incremental with deletes")]["detail"]["rows_in_target"] == 3000 + deletes["inserted"]
     assert set(results["ratios"]) >= {"mirror first / scanner copy", "mirror first / mirror incremental",
                                       "dlt incremental / mirror incremental",
+                                      "dlt-connectorx first / mirror first",
+                                      "dlt-connectorx incremental / mirror incremental",
                                       "mirror first / mirror incremental with deletes",
                                       "dlt incremental with deletes / mirror incremental with deletes"}
     assert json.loads((tmp_path / "b.json").read_text())["rows"] == 3000

@@ -43,8 +43,9 @@ def test_benchmark_notebook_measures_every_contender_and_the_ratios(env, tmp_pat
     results = json.loads(out.read_text())
     phases = {(m["contender"], m["phase"]) for m in results["measures"]}
     assert phases == {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
-                      ("mirror", "incremental with deletes"), ("scanner", "full copy"), ("dlt", "first load"),
-                      ("dlt", "incremental"), ("dlt", "incremental with deletes")}
+                      ("mirror", "incremental with deletes"), ("scanner", "full copy"),
+                      *{(dlt, phase) for dlt in ("dlt", "dlt-connectorx")
+                        for phase in ("first load", "incremental", "incremental with deletes")}}
     mirror = {m["phase"]: m["detail"] for m in results["measures"] if m["contender"] == "mirror"}
     updates, deletes = results["changes"]["incremental"], results["changes"]["incremental with deletes"]
     assert mirror["incremental"]["updated"] == updates["updated"] > 0

@@ -9,7 +9,9 @@
    - DuckDB's sqlite scanner: ``CREATE TABLE AS SELECT *`` over the ATTACHed file (its types
      are not exact: booleans as BIGINT, DATETIME text parsed without its offset);
    - dlt: ``sql_table`` with an incremental cursor on ``updatedAt`` (Prisma's DateTime text
-     retyped by a table adapter, timestamps hinted), merged by ``id``: its first load.
+     retyped by a table adapter, timestamps hinted), merged by ``id``: its first load; once with
+     its pyarrow backend (``dlt``) and once with connectorx (``dlt-connectorx``, its fastest,
+     DateTime columns CAST to TEXT in its query: connectorx fails on their declared type).
 3. Two change scenarios, one after the other, on the same mirror and dlt targets:
    - ``incremental``: ``changed`` of the rows updated (spread over the table, fresh
      ``updatedAt``), updates only, as the issue's reference measurements are (dlt's merge and an
@@ -227,9 +229,13 @@ def phase_scanner(args: dict) -> dict:
 
 
 def phase_dlt(args: dict) -> dict:
+    """dlt's ``sql_table`` with the ``backend`` in ``args`` (pyarrow, or connectorx: its fastest)."""
     import dlt
     import sqlalchemy as sa
     from dlt.sources.sql_database import sql_table
+
+    backend = args.get("backend", "pyarrow")
+    datetimes: list[str] = []
 
     def retype(table: sa.Table) -> sa.Table:
         # SQLAlchemy would parse Prisma's DATETIME text itself (and reject its offset): keep text,
@@ -237,12 +243,19 @@ def phase_dlt(args: dict) -> dict:
         for col in table.columns:
             if isinstance(col.type, (sa.DateTime, sa.Date)):
                 col.type = sa.Text()
+                datetimes.append(col.name)
         return table
 
+    def as_text(query: sa.Select, table: sa.Table, *_: object) -> sa.Select:
+        # connectorx types columns by their declared type and fails on DATETIME text: send it as TEXT.
+        return query.with_only_columns(*[sa.cast(c, sa.Text).label(c.name) if c.name in datetimes else c
+                                         for c in table.columns])
+
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
-    source = sql_table(credentials=f"sqlite:///{args['source']}", table="AIUsage", backend="pyarrow",
+    source = sql_table(credentials=f"sqlite:///{args['source']}", table="AIUsage", backend=backend,
                        chunk_size=100_000, incremental=dlt.sources.incremental("updatedAt"),
-                       table_adapter_callback=retype)
+                       table_adapter_callback=retype,
+                       query_adapter_callback=as_text if backend == "connectorx" else None)
     source.apply_hints(columns={"createdAt": {"data_type": "timestamp"}, "updatedAt": {"data_type": "timestamp"}})
     pipeline = dlt.pipeline(pipeline_name="bench_mirror", destination=dlt.destinations.duckdb(args["target"]),
                             dataset_name="mirror", pipelines_dir=args["pipelines"])
@@ -257,7 +270,12 @@ def phase_dlt(args: dict) -> dict:
     return {"seconds": seconds, "rows": rows, "detail": {"rows_in_target": in_target}}
 
 
-PHASES = {"mirror": phase_mirror, "scanner": phase_scanner, "dlt": phase_dlt}
+def phase_dlt_connectorx(args: dict) -> dict:
+    return phase_dlt({**args, "backend": "connectorx"})
+
+
+PHASES = {"mirror": phase_mirror, "scanner": phase_scanner, "dlt": phase_dlt, "dlt-connectorx": phase_dlt_connectorx}
+DLT = ("dlt", "dlt-connectorx")  # dlt's pyarrow backend, and its fastest (connectorx)
 
 
 def _run_phase(name: str, args: dict) -> tuple[dict, float]:
@@ -278,7 +296,7 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
               contenders: list[str] | None = None, json_path: Path | None = None,
               log: Callable[[str], None] = lambda _: None) -> dict:
     """Build the source, run every contender, return the measures (and write JSON if asked)."""
-    contenders = contenders or ["mirror", "scanner", "dlt"]
+    contenders = contenders or list(PHASES)
     unknown = set(contenders) - set(PHASES)
     if unknown:
         raise ValueError(f"unknown contenders {sorted(unknown)}; choose among {', '.join(PHASES)}")
@@ -306,28 +324,29 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
         built = build_source(source, rows, log)
         log(f"source: {built['rows']} rows, {built['bytes'] / 2**20:.0f} MiB in {built['seconds']:.1f}s")
         mirror_args = {"source": str(source), "target": str(folder / "mirror.duckdb")}
-        dlt_args = {"source": str(source), "target": str(folder / "dlt.duckdb"), "pipelines": str(folder / "dlt")}
+        dlts = {name: {"source": str(source), "target": str(folder / f"{name}.duckdb"), "pipelines": str(folder / name)}
+                for name in DLT if name in contenders}
         if "mirror" in contenders:
             measure("mirror", "first refresh", mirror_args)
             measure("mirror", "no change", mirror_args)
         if "scanner" in contenders:
             measure("scanner", "full copy", {"source": str(source), "target": str(folder / "scanner.duckdb")})
-        if "dlt" in contenders:
-            measure("dlt", "first load", dlt_args)
+        for name, args in dlts.items():
+            measure(name, "first load", args)
         # 1. The issue's scenario: `changed` of the rows updated, nothing deleted (dlt could not see it).
         changes = {"incremental": update_source(source, changed)}
         log(f"source: {describe_change(changes['incremental'])}")
         if "mirror" in contenders:
             measure("mirror", "incremental", mirror_args)
-        if "dlt" in contenders:
-            measure("dlt", "incremental", dlt_args)
+        for name, args in dlts.items():
+            measure(name, "incremental", args)
         # 2. Then a twentieth of that deleted and as many inserted (dlt's cursor sees the inserts only).
         changes["incremental with deletes"] = delete_insert_source(source, changed / 20)
         log(f"source: {describe_change(changes['incremental with deletes'])}")
         if "mirror" in contenders:
             measure("mirror", "incremental with deletes", mirror_args)
-        if "dlt" in contenders:
-            measure("dlt", "incremental with deletes", dlt_args)
+        for name, args in dlts.items():
+            measure(name, "incremental with deletes", args)
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -350,11 +369,14 @@ def _ratios(measures: list[Measure]) -> dict:
     ratio("mirror first / scanner copy", ("mirror", "first refresh"), ("scanner", "full copy"))
     ratio("mirror first / mirror incremental", ("mirror", "first refresh"), ("mirror", "incremental"))
     ratio("scanner copy / mirror incremental", ("scanner", "full copy"), ("mirror", "incremental"))
-    ratio("dlt first / mirror first", ("dlt", "first load"), ("mirror", "first refresh"))
-    ratio("dlt incremental / mirror incremental", ("dlt", "incremental"), ("mirror", "incremental"))
-    mirror_deletes, dlt_deletes = ("mirror", "incremental with deletes"), ("dlt", "incremental with deletes")
+    for name in DLT:
+        ratio(f"{name} first / mirror first", (name, "first load"), ("mirror", "first refresh"))
+        ratio(f"{name} incremental / mirror incremental", (name, "incremental"), ("mirror", "incremental"))
+    mirror_deletes = ("mirror", "incremental with deletes")
     ratio("mirror first / mirror incremental with deletes", ("mirror", "first refresh"), mirror_deletes)
-    ratio("dlt incremental with deletes / mirror incremental with deletes", dlt_deletes, mirror_deletes)
+    for name in DLT:
+        ratio(f"{name} incremental with deletes / mirror incremental with deletes", (name, "incremental with deletes"),
+              mirror_deletes)
     return out
 
 

@@ -187,8 +187,8 @@ def bench_mirror(
                                                       "full-size run)."),
     changed: float = typer.Option(0.01, "--changed", help="Fraction of rows updated before the incremental refresh (a twentieth of it is then deleted and inserted for the second scenario)."),
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where to build the files (default: a temp folder)."),
-    contenders: str = typer.Option("mirror,scanner,dlt", "--contenders", help="Comma-separated: mirror, "
-                                   "scanner, dlt."),
+    contenders: str = typer.Option("mirror,scanner,dlt,dlt-connectorx", "--contenders",
+                                   help="Comma-separated: mirror, scanner, dlt (pyarrow backend), dlt-connectorx."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
 ) -> None:
     """Benchmark the mirror against DuckDB's sqlite scanner and dlt on a generated AIUsage table."""
