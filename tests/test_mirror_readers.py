@@ -87,3 +87,59 @@ def test_readers_keep_querying_while_the_watch_loop_refreshes(db, settings, tmp_
     # After the watch stopped, one more refresh has everything the app wrote.
     subprocess.run([*learnlab, "mirror", "--duckdb", str(target), "--quiet"], env=env, check=True, timeout=60)
     assert status(target).table("AIUsage").rows == written
+
+
+def test_a_reader_that_read_the_link_just_before_a_refresh_was_published_reads_it_again(db, settings, tmp_path,
+                                                                                          monkeypatch):
+    """``open_reader`` reads the link, then opens the file: if a refresh was published in between
+    and the next one already writes the file the link left, it reads the link again (and opens
+    the newer file); if the link did not move, the error is the caller's."""
+    import duckdb
+    import pytest
+
+    from learnlab import mirror
+    from learnlab.mirror.target import DuckDBTarget
+
+    target = DuckDBTarget(tmp_path / "analytics.duckdb")
+    mirror.refresh(settings, target.path)
+    newest = mirror.refresh(settings, target.path)
+    (left,) = [g for g in target.generations() if g != newest.generation]
+    writer = duckdb.connect(str(left))  # the next refresh writing the generation the link left
+    try:
+        real, reads = DuckDBTarget.published, []
+
+        def stale_first(self):
+            reads.append(1)
+            return left if len(reads) == 1 else real(self)
+
+        monkeypatch.setattr(DuckDBTarget, "published", stale_first)
+        con = target.open_reader()
+        assert con.execute("SELECT max(refresh_id) FROM _mirror_refresh").fetchone()[0] == newest.refresh_id
+        con.close()
+        assert len(reads) >= 3  # the stale read, the check that the link moved, the new read
+        monkeypatch.setattr(DuckDBTarget, "published", lambda self: left)  # the link never moved
+        with pytest.raises(duckdb.Error):
+            target.open_reader()
+    finally:
+        writer.close()
+
+
+def test_prepare_next_leaves_the_file_the_link_just_left_to_late_readers(db, settings, tmp_path, monkeypatch):
+    """``watch`` prepares the next generation right after a refresh; it first waits
+    ``READER_GRACE`` after the swap, so a reader that read the link just before still finds the
+    file the link left unlocked."""
+    import os
+
+    from learnlab import mirror
+    from learnlab.mirror import target as target_mod
+    from learnlab.mirror.target import READER_GRACE, DuckDBTarget
+
+    target = DuckDBTarget(tmp_path / "analytics.duckdb")
+    mirror.refresh(settings, target.path)
+    mirror.refresh(settings, target.path)
+    opened: list[float] = []
+    real = target_mod._try_open_writable
+    monkeypatch.setattr(target_mod, "_try_open_writable", lambda gen: opened.append(time.time()) or real(gen))
+    swapped = os.lstat(target.path).st_mtime
+    assert target.prepare_next() == 0
+    assert opened and opened[0] - swapped >= READER_GRACE

@@ -38,6 +38,11 @@ from learnlab.mirror.convert import sql_text
 from learnlab.mirror.source import WRITER_CONFIG
 
 GEN = re.compile(r"^gen-(\d{6,})\.duckdb$")
+# A reader reads the link, then opens and locks the file it points to. ``prepare_next`` (run by
+# ``watch`` right after a refresh) waits this long after the link moved before it opens the
+# generation the link just left, so a reader that read the link a moment before the swap still
+# finds that file free; ``open_reader`` also reads the link again if that file was taken meanwhile.
+READER_GRACE = 0.1
 INTERNAL_DDL = (
     """CREATE TABLE IF NOT EXISTS _mirror_meta (key VARCHAR, value VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS _mirror_state (
@@ -128,6 +133,13 @@ class DuckDBTarget:
 
     def exists(self) -> bool:
         return self.published() is not None
+
+    def since_swap(self) -> float:
+        """Seconds since the link last moved (a refresh was published); large when there is no link."""
+        try:
+            return time.time() - os.lstat(self.path).st_mtime
+        except OSError:
+            return float("inf")
 
     def _adopt_plain_file(self) -> None:
         """A regular DuckDB file at ``path`` (made by hand, or by an older layout): adopt it if it is a mirror."""
@@ -245,6 +257,7 @@ class DuckDBTarget:
 
         try:
             with self.lock(wait=0):
+                time.sleep(max(0.0, READER_GRACE - self.since_swap()))
                 writer = self._reusable(self.published())
                 if writer is None:
                     return None
@@ -326,13 +339,21 @@ class DuckDBTarget:
         """A read-only DuckDB connection on the published generation (a consistent refresh)."""
         import duckdb
 
-        gen = self.published()
-        if gen is None:
-            self._adopt_plain_file()
+        for attempt in range(10):
             gen = self.published()
-        if gen is None:
-            raise MirrorError(f"{self.path} has no mirror yet; run `learnlab mirror` first")
-        return duckdb.connect(str(gen), read_only=True)
+            if gen is None:
+                self._adopt_plain_file()
+                gen = self.published()
+            if gen is None:
+                raise MirrorError(f"{self.path} has no mirror yet; run `learnlab mirror` first")
+            try:
+                return duckdb.connect(str(gen), read_only=True)
+            except (duckdb.IOException, duckdb.ConnectionException):
+                # A refresh was published between reading the link and opening its file, and the
+                # next one already writes that file: read the link again. Otherwise it is an error.
+                if self.published() == gen or attempt == 9:
+                    raise
+        raise AssertionError("unreachable")
 
 
 @dataclass
