@@ -16,7 +16,7 @@ table has what it needs, and never reach a committed table.
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
@@ -138,7 +138,7 @@ def stage(ctx: Context, plan: TablePlan, where: str = "") -> tuple[str, int]:
     rows, first = 0, True
     for frag in ctx.source.relations(ctx.con, _select(ctx, plan, where)):
         verb = f"CREATE OR REPLACE TEMP TABLE {STAGE} AS" if first else f"INSERT INTO {STAGE}"
-        with one_thread(ctx.con):  # (one SQLite connection reads them anyway)
+        with one_thread(ctx.con) if ctx.source.one_reader else nullcontext():
             rows += ctx.run(f"{verb} {_converted(ctx, plan, frag)}").fetchone()[0]
         first = False
     return (vectors.convert_stage(ctx.con, plan, STAGE) if rows else STAGE), rows

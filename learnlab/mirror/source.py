@@ -116,6 +116,12 @@ class Source:
         """Whether source SQL must CAST values to TEXT itself (the scanner does it for us)."""
         return False
 
+    @property
+    def one_reader(self) -> bool:
+        """Whether DuckDB reads this source's relations on one thread anyway (one SQLite
+        connection); batches fetched by a driver (Arrow tables) are scanned on every thread."""
+        return True
+
     def _stamp(self) -> None:
         now = datetime.now(timezone.utc)
         self.snapshot_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
@@ -253,6 +259,10 @@ class DbapiSource(Source):
     @property
     def text_projection(self) -> bool:
         return True
+
+    @property
+    def one_reader(self) -> bool:
+        return False
 
     def begin(self, con: Any) -> None:
         self._held = self.lock if self.lock is not None else nullcontext()
