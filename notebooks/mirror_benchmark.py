@@ -41,7 +41,9 @@ def _():
 
     A SQLite source with an `AIUsage` table of the chosen size is generated; each contender runs in its
     own process (peak RSS from the kernel). dlt runs twice: with its pyarrow backend (`dlt`) and with
-    connectorx (`dlt-connectorx`, its fastest). Then two scenarios, one after the other on the same targets:
+    connectorx (`dlt-connectorx`, its fastest). `pushdown` is the issue's reference incremental as a floor
+    (changed rows read through `sqlite_query`, DELETE + INSERT, none of the mirror's guarantees), on a copy
+    of the mirror's first refresh. Then two scenarios, one after the other on the same targets:
 
     - **incremental**: a fraction of the rows is updated (spread over the table), as in the issue's
       targets; the mirror and dlt refresh.

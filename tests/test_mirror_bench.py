@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 
 PHASES = {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
           ("mirror", "incremental with deletes"), ("scanner", "full copy"),
+          ("pushdown", "incremental"), ("pushdown", "incremental with deletes"),
           *{(dlt, phase) for dlt in ("dlt", "dlt-connectorx") for phase in ("first load", "incremental",
                                                                            "incremental with deletes")}}
 
@@ -38,6 +39,9 @@ def test_bench_reports_every_contender(tmp_path):
     assert with_deletes["deleted"] == deletes["deleted"] > 0
     assert with_deletes["inserted"] == deletes["inserted"] == deletes["deleted"]
     assert with_deletes["rows_mirrored"] == 3000
+    # The reference floor reads the updated rows (and, the second time, the inserts with them).
+    assert by[("pushdown", "incremental")]["rows"] >= updates["updated"]
+    assert "pushdown incremental / mirror incremental" in results["ratios"]
     # dlt's cursor (either backend) sees the updated rows and the inserts, never the deletions.
     for dlt in ("dlt", "dlt-connectorx"):
         assert by[(dlt, "first load")]["rows"] == 3000
@@ -54,6 +58,21 @@ def test_bench_reports_every_contender(tmp_path):
     assert "mirror" in text and "scanner" in text and "dlt" in text and "peak RSS" in text
     assert f"incremental: {updates['updated']} updated;" in text
     assert f"incremental with deletes: {deletes['deleted']} deleted, {deletes['inserted']} inserted" in text
+
+
+def test_the_pushdown_floor_needs_the_mirrors_first_copy(tmp_path):
+    with pytest.raises(ValueError, match="add mirror"):
+        run_bench(rows=100, folder=tmp_path / "p", contenders=["pushdown", "scanner"])
+
+
+@pytest.mark.parametrize("args, says", [(["--contenders", "pushdown"], "add mirror"),
+                                         (["--contenders", "mirror,nope"], "unknown contenders ['nope']"),
+                                         (["--contenders", ","], "no contender"),
+                                         (["--rows", "10"], "--rows"), (["--changed", "2"], "--changed")])
+def test_bench_command_names_the_bad_option(tmp_path, args, says):
+    out = CliRunner().invoke(app, ["bench", "mirror", "--dir", str(tmp_path / "x"), *args])
+    assert out.exit_code == 2 and says in out.output
+    assert not (tmp_path / "x").exists()  # nothing was built
 
 
 def test_bench_command(tmp_path):

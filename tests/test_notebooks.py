@@ -44,6 +44,7 @@ def test_benchmark_notebook_measures_every_contender_and_the_ratios(env, tmp_pat
     phases = {(m["contender"], m["phase"]) for m in results["measures"]}
     assert phases == {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
                       ("mirror", "incremental with deletes"), ("scanner", "full copy"),
+                      ("pushdown", "incremental"), ("pushdown", "incremental with deletes"),
                       *{(dlt, phase) for dlt in ("dlt", "dlt-connectorx")
                         for phase in ("first load", "incremental", "incremental with deletes")}}
     mirror = {m["phase"]: m["detail"] for m in results["measures"] if m["contender"] == "mirror"}

@@ -12,6 +12,9 @@
      retyped by a table adapter, timestamps hinted), merged by ``id``: its first load; once with
      its pyarrow backend (``dlt``) and once with connectorx (``dlt-connectorx``, its fastest,
      DateTime columns CAST to TEXT in its query: connectorx fails on their declared type).
+   - pushdown: the issue's reference incremental as a floor (``phase_pushdown``), on a copy of
+     the mirror's first refresh: only the changed-rows read and DELETE + INSERT, none of the
+     mirror's guarantees (deletions, data quality, readers never blocked, the report).
 3. Two change scenarios, one after the other, on the same mirror and dlt targets:
    - ``incremental``: ``changed`` of the rows updated (spread over the table, fresh
      ``updatedAt``), updates only, as the issue's reference measurements are (dlt's merge and an
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -270,11 +274,45 @@ def phase_dlt(args: dict) -> dict:
     return {"seconds": seconds, "rows": rows, "detail": {"rows_in_target": in_target}}
 
 
+def phase_pushdown(args: dict) -> dict:
+    """The issue's reference incremental, as a floor: rows with ``updatedAt`` at or after the
+    target's highest (a text comparison) read through ``sqlite_query`` (SQLite uses its index), converted with plain casts,
+    applied as DELETE + INSERT in one transaction on one DuckDB file (a copy of the mirror's
+    first refresh). Nothing else: no deletion search, no data-quality checks, no second file
+    (readers are locked out while it writes), no report of what changed."""
+    import duckdb
+
+    from learnlab.mirror.source import WRITER_CONFIG, load_scanner
+
+    t0 = time.perf_counter()
+    con = duckdb.connect(args["target"], config=dict(WRITER_CONFIG))
+    con.execute("SET TimeZone = 'UTC'")
+    load_scanner(con)
+    con.execute(f"ATTACH '{args['source']}' AS src (TYPE sqlite, READ_ONLY)")
+    con.execute("BEGIN")
+    types = con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+                        "AND table_name = 'AIUsage' AND column_name <> '_source' ORDER BY column_index").fetchall()
+    cast = {"BIGINT": "TRY_CAST({c} AS BIGINT)", "BOOLEAN": "{c} = '1'",
+            "TIMESTAMP": "TRY_CAST({c} AS TIMESTAMPTZ)::TIMESTAMP"}
+    select = ", ".join(cast.get(t, "{c}").format(c=f'"{c}"') + f' AS "{c}"' for c, t in types)
+    since = con.execute('SELECT strftime(max("updatedAt"), \'%Y-%m-%dT%H:%M:%S.%g\') FROM "AIUsage"').fetchone()[0]
+    columns = ", ".join(f'"{c}"' for c, _ in types)
+    read = f"""SELECT {columns} FROM "AIUsage" WHERE "updatedAt" > ''{since}''"""
+    con.execute(f"CREATE TEMP TABLE s AS SELECT {select}, 'bench' AS _source FROM sqlite_query('src', '{read}')")
+    rows = con.execute("SELECT count(*) FROM s").fetchone()[0]
+    con.execute('DELETE FROM "AIUsage" WHERE id IN (SELECT id FROM s)')
+    con.execute('INSERT INTO "AIUsage" BY NAME SELECT * FROM s')
+    con.execute("COMMIT")
+    con.close()
+    return {"seconds": time.perf_counter() - t0, "rows": rows, "detail": {}}
+
+
 def phase_dlt_connectorx(args: dict) -> dict:
     return phase_dlt({**args, "backend": "connectorx"})
 
 
-PHASES = {"mirror": phase_mirror, "scanner": phase_scanner, "dlt": phase_dlt, "dlt-connectorx": phase_dlt_connectorx}
+PHASES = {"mirror": phase_mirror, "scanner": phase_scanner, "dlt": phase_dlt, "dlt-connectorx": phase_dlt_connectorx,
+          "pushdown": phase_pushdown}
 DLT = ("dlt", "dlt-connectorx")  # dlt's pyarrow backend, and its fastest (connectorx)
 
 
@@ -292,14 +330,23 @@ def _run_phase(name: str, args: dict) -> tuple[dict, float]:
     return json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
 
+def check_contenders(contenders: list[str]) -> list[str]:
+    """The contenders, or ``ValueError`` saying what is wrong with them."""
+    unknown = set(contenders) - set(PHASES)
+    if unknown:
+        raise ValueError(f"unknown contenders {sorted(unknown)}; choose among {', '.join(PHASES)}")
+    if not contenders:
+        raise ValueError(f"no contender given; choose among {', '.join(PHASES)}")
+    if "pushdown" in contenders and "mirror" not in contenders:
+        raise ValueError("the pushdown contender starts from the mirror's first refresh: add mirror to the contenders")
+    return contenders
+
+
 def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = None,
               contenders: list[str] | None = None, json_path: Path | None = None,
               log: Callable[[str], None] = lambda _: None) -> dict:
     """Build the source, run every contender, return the measures (and write JSON if asked)."""
-    contenders = contenders or list(PHASES)
-    unknown = set(contenders) - set(PHASES)
-    if unknown:
-        raise ValueError(f"unknown contenders {sorted(unknown)}; choose among {', '.join(PHASES)}")
+    contenders = check_contenders(contenders or list(PHASES))
     tmp = None
     if folder is None:
         tmp = tempfile.TemporaryDirectory(prefix="learnlab-bench-")
@@ -326,9 +373,14 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
         mirror_args = {"source": str(source), "target": str(folder / "mirror.duckdb")}
         dlts = {name: {"source": str(source), "target": str(folder / f"{name}.duckdb"), "pipelines": str(folder / name)}
                 for name in DLT if name in contenders}
+        pushdown_args = {"source": str(source), "target": str(folder / "pushdown.duckdb")}
         if "mirror" in contenders:
             measure("mirror", "first refresh", mirror_args)
             measure("mirror", "no change", mirror_args)
+        if "pushdown" in contenders:  # starts from a copy of the mirror's first refresh (not timed)
+            from learnlab.mirror.target import DuckDBTarget
+
+            shutil.copyfile(DuckDBTarget(Path(mirror_args["target"])).published(), pushdown_args["target"])
         if "scanner" in contenders:
             measure("scanner", "full copy", {"source": str(source), "target": str(folder / "scanner.duckdb")})
         for name, args in dlts.items():
@@ -338,6 +390,8 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
         log(f"source: {describe_change(changes['incremental'])}")
         if "mirror" in contenders:
             measure("mirror", "incremental", mirror_args)
+        if "pushdown" in contenders:
+            measure("pushdown", "incremental", pushdown_args)
         for name, args in dlts.items():
             measure(name, "incremental", args)
         # 2. Then a twentieth of that deleted and as many inserted (dlt's cursor sees the inserts only).
@@ -345,6 +399,8 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
         log(f"source: {describe_change(changes['incremental with deletes'])}")
         if "mirror" in contenders:
             measure("mirror", "incremental with deletes", mirror_args)
+        if "pushdown" in contenders:
+            measure("pushdown", "incremental with deletes", pushdown_args)
         for name, args in dlts.items():
             measure(name, "incremental with deletes", args)
     finally:
@@ -372,6 +428,8 @@ def _ratios(measures: list[Measure]) -> dict:
     for name in DLT:
         ratio(f"{name} first / mirror first", (name, "first load"), ("mirror", "first refresh"))
         ratio(f"{name} incremental / mirror incremental", (name, "incremental"), ("mirror", "incremental"))
+    ratio("pushdown incremental / mirror incremental", ("pushdown", "incremental"), ("mirror", "incremental"))
+    ratio("scanner copy / pushdown incremental", ("scanner", "full copy"), ("pushdown", "incremental"))
     mirror_deletes = ("mirror", "incremental with deletes")
     ratio("mirror first / mirror incremental with deletes", ("mirror", "first refresh"), mirror_deletes)
     for name in DLT:

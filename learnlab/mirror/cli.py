@@ -183,18 +183,24 @@ def _columns(rows) -> None:
 
 @bench_app.command("mirror")
 def bench_mirror(
-    rows: int = typer.Option(200_000, "--rows", help="AIUsage rows in the generated source (2000000 for the "
-                                                      "full-size run)."),
-    changed: float = typer.Option(0.01, "--changed", help="Fraction of rows updated before the incremental refresh (a twentieth of it is then deleted and inserted for the second scenario)."),
+    rows: int = typer.Option(200_000, "--rows", min=100, help="AIUsage rows in the generated source (2000000 for "
+                                                               "the full-size run)."),
+    changed: float = typer.Option(0.01, "--changed", min=0.0001, max=0.5,
+                                  help="Fraction of rows updated before the incremental refresh (a twentieth of it "
+                                       "is then deleted and inserted for the second scenario)."),
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where to build the files (default: a temp folder)."),
-    contenders: str = typer.Option("mirror,scanner,dlt,dlt-connectorx", "--contenders",
-                                   help="Comma-separated: mirror, scanner, dlt (pyarrow backend), dlt-connectorx."),
+    contenders: str = typer.Option("mirror,scanner,dlt,dlt-connectorx,pushdown", "--contenders",
+                                   help="Comma-separated: mirror, scanner, dlt (pyarrow backend), dlt-connectorx, "
+                                        "pushdown (the issue's reference incremental, as a floor; needs mirror)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
 ) -> None:
     """Benchmark the mirror against DuckDB's sqlite scanner and dlt on a generated AIUsage table."""
-    from learnlab.mirror.bench import format_results, run_bench
+    from learnlab.mirror.bench import check_contenders, format_results, run_bench
 
-    results = run_bench(rows=rows, changed=changed, folder=folder,
-                        contenders=[c.strip() for c in contenders.split(",") if c.strip()], json_path=json_out,
+    try:
+        chosen = check_contenders([c.strip() for c in contenders.split(",") if c.strip()])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--contenders'") from None
+    results = run_bench(rows=rows, changed=changed, folder=folder, contenders=chosen, json_path=json_out,
                         log=lambda line: typer.echo(line, err=True))
     typer.echo(format_results(results))
