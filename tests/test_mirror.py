@@ -656,6 +656,27 @@ def test_cli_mirror_refresh_status_and_errors(db, settings, tmp_path, monkeypatc
     assert out.exit_code == 1 and "User.id=hash" in out.output
 
 
+def test_cli_refresh_prepares_the_next_one_once_published(db, settings, tmp_path, monkeypatch):
+    """``learnlab mirror`` publishes, prints its report, then replays the refresh onto the file the
+    next refresh writes (as ``--watch`` does between ticks): the next refresh replays nothing.
+    ``--no-prepare-next`` leaves that to the next refresh."""
+    populate(db, users=2)
+    monkeypatch.setenv("DATABASE_URL", f"file:{settings.database_path}")
+    runner = CliRunner()
+    target = ["mirror", "--duckdb", str(duck(tmp_path))]
+    for _ in range(2):  # two files now
+        assert runner.invoke(app, target).exit_code == 0
+    for prepare, replayed_next in ((True, 0), (False, 1)):
+        with db.transaction() as s:
+            s.add(m.User(email=f"next-{prepare}@example.com"))
+        out = runner.invoke(app, target + ([] if prepare else ["--no-prepare-next"]))
+        assert out.exit_code == 0, out.output
+        assert ("next refresh prepared: 1 rows replayed" in out.output) == prepare
+        after = mirror.refresh(settings, duck(tmp_path), in_process=True)
+        assert after.replayed == replayed_next
+        equal(settings, tmp_path)
+
+
 def test_refusing_a_file_that_is_not_a_mirror(db, settings, tmp_path):
     plain = tmp_path / "plain.duckdb"
     duckdb.connect(str(plain)).execute("CREATE TABLE t AS SELECT 1 AS x").close()

@@ -39,6 +39,9 @@ def test_bench_reports_every_contender(tmp_path):
     assert with_deletes["deleted"] == deletes["deleted"] > 0
     assert with_deletes["inserted"] == deletes["inserted"] == deletes["deleted"]
     assert with_deletes["rows_mirrored"] == 3000
+    # As `learnlab mirror` does, each refresh prepared the next once published (timed apart): the
+    # updates were replayed onto the other file then, not by the refresh with deletes.
+    assert incremental["then_prepared_rows"] == updates["updated"] and with_deletes["replayed"] == 0
     # The reference floor reads the updated rows (and, the second time, the inserts with them).
     assert by[("pushdown", "incremental")]["rows"] >= updates["updated"]
     assert "pushdown incremental / mirror incremental" in results["ratios"]
