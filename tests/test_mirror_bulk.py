@@ -238,3 +238,54 @@ def test_small_writes_run_on_one_thread_and_the_setting_comes_back():
         with apply.one_thread(con):
             con.execute("SELECT * FROM no_such_table")
     assert threads() == 3
+
+
+def test_wal_state_changes_with_every_commit_and_only_then(tmp_path):
+    """The WAL index header fields the parallel count relies on: a commit changes them (frames
+    appended, or salts after a WAL restart), reads do not; unreadable means None."""
+    from learnlab.mirror.source import wal_state
+
+    path = tmp_path / "w.db"
+    assert wal_state(path) is None  # no -shm file
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("CREATE TABLE t (x)")
+    seen = [wal_state(path)]
+    assert seen[0] is not None
+    reader = subprocess.run([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                             "print(c.execute('SELECT count(*) FROM t').fetchone()[0])", str(path)],
+                            capture_output=True, text=True, check=True)
+    assert reader.stdout.strip() == "0" and wal_state(path) == seen[0]  # a read changes nothing
+    for i in range(3):
+        writer.execute("INSERT INTO t VALUES (?)", (i,))
+        seen.append(wal_state(path))
+    writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the next commit restarts the WAL
+    writer.execute("INSERT INTO t VALUES (9)")
+    seen.append(wal_state(path))
+    assert len(set(seen)) == len(seen)
+    writer.close()
+
+
+@pytest.mark.parametrize("commit_between", [False, True])
+def test_row_counts_are_read_on_a_second_connection_only_in_the_same_snapshot(db, settings, tmp_path, monkeypatch,
+                                                                            commit_between):
+    """The source's row counts (for the deletion check) are read by a second connection on the
+    other core while the refresh reads the changed rows, when both snapshots were taken with
+    nothing committed in between (the WAL index header did not change); otherwise they are read
+    on the refresh's own connection. Either way the mirror equals the source."""
+    from learnlab.mirror import source as source_mod
+
+    populate(db, users=5)
+    target = duck(tmp_path)
+    mirror.refresh(settings, target, in_process=True)
+    _change_three(settings)  # two updates, one deletion: the counts differ
+    threads: list[str] = []
+    real_start = source_mod.threading.Thread.start
+    monkeypatch.setattr(source_mod.threading.Thread, "start", lambda self: threads.append(self.name) or real_start(self))
+    if commit_between:  # as if the app committed between the two snapshots
+        states = iter([b"before", b"after"])
+        monkeypatch.setattr(source_mod, "wal_state", lambda path: next(states, b"later"))
+    report = mirror.refresh(settings, target, in_process=True)
+    assert (report["AIUsage"].updated, report["AIUsage"].deleted) == (2, 1)
+    assert compare(settings.database_path, target) == []
+    assert bool([t for t in threads if t.startswith("learnlab-")]) is not commit_between
