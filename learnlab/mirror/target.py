@@ -10,7 +10,8 @@ the writer never share a file:
   that consistent file for as long as they hold it.
 - A refresh writes another generation: the one published before the current one when no
   reader holds it (it first replays the published refresh onto itself, see ``catchup``, so
-  each refresh still costs what changed; ``watch`` does that replay between ticks), else a
+  each refresh still costs what changed; ``watch`` does that replay between ticks and
+  ``learnlab mirror`` once its refresh is published: ``prepare_next``), else a
   copy of the published one. It commits, checkpoints, closes, and only then is the link
   swapped (``rename``, atomic). A crash at any point leaves the published file untouched and
   the written one at its previous or its new commit.
