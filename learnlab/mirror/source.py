@@ -8,9 +8,7 @@ columns (see ``convert``), ``rows(sql)`` returns small results, ``end()`` lets g
   ``duckdb-extension-sqlite-scanner`` package) ATTACHed read-only with a busy timeout.
   ``sqlite_query`` pushes the WHERE clause down, so SQLite uses its indexes. Every query
   runs on the one SQLite connection of the DuckDB transaction, inside one ``BEGIN``: WAL
-  readers see a single snapshot and never block the app's writers. One read (the row counts)
-  may run on a second connection meanwhile (``rows_aside``), only when its snapshot is proven
-  to be the same one.
+  readers see a single snapshot and never block the app's writers.
 - ``DbapiSource``: a Turso replica (or libSQL), read through its own driver while the
   replica's lock is held: the background puller and the app's statements wait, so the
   replica cannot move under the read; rows arrive in Arrow batches. Reading a Turso replica
