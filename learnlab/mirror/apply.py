@@ -262,29 +262,13 @@ def _keep_key(ctx: Context, plan: TablePlan, raw_key: str | None) -> str | None:
 class Facts:
     """What the incremental pass needs to know of a table before reading any row, read for all
     tables of a source in one SQLite and one DuckDB statement (20 small tables no longer cost
-    six round trips each); the source's row counts in one more, on another core when it can
-    (``Source.rows_aside``): they are needed only once the changed rows are applied."""
+    six round trips each)."""
 
-    name: str
     top: tuple[int | None, str | None]  # highest rowid and its key (None, None without rowids)
     at_max_rowid: str | None            # the key now at the previous refresh's highest rowid
-    counts: Callable[[], dict[str, int]]  # every table's count(*) in the snapshot, when asked
+    source_rows: int
     target_rows: int
     changed: bool                       # does the changed-rows predicate match anything?
-
-    @property
-    def source_rows(self) -> int:
-        return self.counts()[self.name]
-
-
-def _once(fetch: Callable[[], list[tuple]]) -> Callable[[], dict[str, int]]:
-    rows: dict[str, int] = {}
-
-    def counts() -> dict[str, int]:
-        if not rows:
-            rows.update({name: int(n) for name, n in fetch()})
-        return rows
-    return counts
 
 
 def changed_rows_where(ctx: Context, plan: TablePlan, state: TableState, rowid: bool) -> str:
@@ -313,14 +297,13 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
                     f"(SELECT {key} FROM {t} WHERE rowid = {int(state.max_rowid or 0)})")
         else:
             last = "NULL, NULL, NULL"
-        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, EXISTS (SELECT 1 FROM {t} WHERE {where})")
-    counts = _once(ctx.source.rows_aside(ctx.con, " UNION ALL ".join(
-        f"SELECT {sql_text(p.name)}, count(*) FROM {q(p.name)}" for p, _ in items)))
+        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, (SELECT count(*) FROM {t}), "
+                     f"EXISTS (SELECT 1 FROM {t} WHERE {where})")
     out: dict[str, Facts] = {}
-    for name, rowid, top_id, top_key, at_max, changed in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
+    for name, rowid, top_id, top_key, at_max, n, changed in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
         plan = next(p for p, _ in items if p.name == name)
         top = (int(top_id) if top_id is not None else 0, _keep_key(ctx, plan, top_key)) if int(rowid) else (None, None)
-        out[name] = Facts(name, top, _keep_key(ctx, plan, at_max), counts, 0, str(changed) in ("1", "True", "true"))
+        out[name] = Facts(top, _keep_key(ctx, plan, at_max), int(n), 0, str(changed) in ("1", "True", "true"))
     counts = " UNION ALL ".join(f"SELECT {sql_text(p.name)}, count(*) FROM {q(p.name)} WHERE {SOURCE} = ?"
                                 for p, _ in items)
     for name, n in ctx.run(counts, [ctx.source.name] * len(items)).fetchall():

@@ -222,8 +222,6 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
             began.append(source)
             ctx.now = source.snapshot_at
             report.sources.append(_sync_source(ctx, progress, full, copied))
-        for source in began:
-            source.finish_aside()  # (a second connection's read ends before the commit)
         if validate:
             con.execute("DELETE FROM _mirror_meta WHERE key = 'validate_text'")
             con.execute("INSERT INTO _mirror_meta VALUES ('validate_text', 'true')")

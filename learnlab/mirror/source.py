@@ -19,7 +19,6 @@ columns (see ``convert``), ``rows(sql)`` returns small results, ``end()`` lets g
 from __future__ import annotations
 
 import sqlite3
-import threading
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -105,14 +104,6 @@ class Source:
         rows = self.rows(con, sql)
         return rows[0][0] if rows else None
 
-    def rows_aside(self, con: Any, sql: str) -> Callable[[], list[tuple]]:
-        """``rows(sql)``, possibly computed meanwhile on another core: call the result for them.
-        Here: read on this connection when called."""
-        return lambda: self.rows(con, sql)
-
-    def finish_aside(self) -> None:
-        """Wait for any read ``rows_aside`` started (before the refresh commits)."""
-
     def has_rowid(self, con: Any, table: str) -> bool:
         """False for WITHOUT ROWID tables. Asked, not tried: a failing statement would abort
         the refresh's DuckDB transaction."""
@@ -157,8 +148,6 @@ class SqliteSource(Source):
         self.attached = False
         self.last_rows: dict[str, tuple[int, str | None]] = {}
         self.rowid_tables: set[str] = set()
-        self._aside: Any = None  # a second DuckDB connection holding the same snapshot (see begin)
-        self._aside_thread: threading.Thread | None = None
 
     def prepare(self) -> None:
         """Before ``begin``: WAL mode, the schema with its version (checked in ``begin``), and
@@ -186,72 +175,14 @@ class SqliteSource(Source):
         self.trace(sql)
         con.execute(sql)
         self.attached = True
-        # A second connection, for ``rows_aside``: its snapshot and this one's are taken between
-        # two reads of the WAL index header; the same header means no commit in between, so the
-        # same snapshot. Otherwise (or without a readable WAL index) it is let go.
-        before = wal_state(self.path)
-        aside = self._open_aside(con) if before is not None else None
         self.schema_version = int(self.scalar(con, "PRAGMA schema_version"))
         self._stamp()
-        if aside is not None:
-            cur, version = aside
-            if version == self.schema_version and wal_state(self.path) == before:
-                self._aside = cur
-            else:
-                _let_go(cur)
         if self.schema_version != self._version:
             raise SchemaMoved(f"the schema of {self.path} changed while the refresh started (a migration "
                               "running?); run the refresh again when it is done")
 
     def has_rowid(self, con: Any, table: str) -> bool:
         return table in self.rowid_tables  # known since ``prepare``
-
-    def _open_aside(self, con: Any) -> tuple[Any, int] | None:
-        cur = con.cursor()
-        try:
-            cur.execute("BEGIN")
-            return cur, int(cur.execute(f"SELECT * FROM {self.fragment('PRAGMA schema_version')}").fetchone()[0])
-        except Exception:  # noqa: BLE001 (only a head start: the refresh reads on its own connection)
-            _let_go(cur)
-            return None
-
-    def rows_aside(self, con: Any, sql: str) -> Callable[[], list[tuple]]:
-        """``rows(sql)`` read by the second connection on the other core while this one goes on
-        (measured: SQLite's ``count(*)`` of 2M rows, 30 ms, overlaps the changed rows' read), when
-        ``begin`` proved it holds the same snapshot; else read here when the result is asked for.
-        The second connection serves one read."""
-        cur, self._aside = self._aside, None
-        if cur is None:
-            return lambda: self.rows(con, sql)
-        self.trace(sql)
-        box: dict[str, Any] = {}
-
-        def read() -> None:
-            try:
-                box["rows"] = cur.execute(f"SELECT * FROM {self.fragment(sql)}").fetchall()
-            except Exception:  # noqa: BLE001 (read again on the refresh's connection)
-                pass
-            finally:
-                _let_go(cur)
-
-        self._aside_thread = threading.Thread(target=read, name=f"learnlab-{self.alias}", daemon=True)
-        self._aside_thread.start()
-
-        def result() -> list[tuple]:
-            self.finish_aside()
-            return box["rows"] if "rows" in box else self.rows(con, sql)
-        return result
-
-    def finish_aside(self) -> None:
-        if self._aside_thread is not None:
-            self._aside_thread.join()
-            self._aside_thread = None
-        if self._aside is not None:
-            cur, self._aside = self._aside, None
-            _let_go(cur)
-
-    def end(self, con: Any) -> None:
-        self.finish_aside()
 
     def _read_schema(self) -> tuple[int, dict[str, TableInfo], dict[str, tuple[int, str | None]], set[str]]:
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout_ms / 1000,
@@ -292,29 +223,6 @@ class SqliteSource(Source):
     def rows(self, con: Any, sql: str) -> list[tuple]:
         self.trace(sql)
         return con.execute(f"SELECT * FROM {self.fragment(sql)}").fetchall()
-
-
-def wal_state(path: Path) -> bytes | None:
-    """What of SQLite's WAL index header changes with every commit (frame count, database size,
-    last frame's checksum, salts: a commit appends frames, a WAL restart changes the salts), or
-    None when it cannot be read (no ``-shm`` file, not initialised, or caught mid-write: the two
-    copies of the header differ). A recovery rewrites the header with the same values."""
-    try:
-        with open(f"{path}-shm", "rb") as f:
-            head = f.read(96)
-    except OSError:
-        return None
-    if len(head) < 96 or head[12] != 1 or head[16:40] != head[64:88]:
-        return None
-    return head[16:40]
-
-
-def _let_go(cur: Any) -> None:
-    try:
-        cur.execute("ROLLBACK")
-    except Exception:  # noqa: BLE001 (no transaction open)
-        pass
-    cur.close()
 
 
 def ensure_wal(path: Path, busy_timeout_ms: int) -> None:
