@@ -394,23 +394,16 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
         for name, args in dlts.items():
             measure(name, "first load", args)
         # 1. The scenario: `changed` of the rows updated, nothing deleted (dlt could not see it).
-        changes = {"incremental": update_source(source, changed)}
-        log(f"source: {describe_change(changes['incremental'])}")
-        if "mirror" in contenders:
-            measure("mirror", "incremental", mirror_args)
-        if "pushdown" in contenders:
-            measure("pushdown", "incremental", pushdown_args)
-        for name, args in dlts.items():
-            measure(name, "incremental", args)
         # 2. Then a twentieth of that deleted and as many inserted (dlt's cursor sees the inserts only).
-        changes["incremental with deletes"] = delete_insert_source(source, changed / 20)
-        log(f"source: {describe_change(changes['incremental with deletes'])}")
-        if "mirror" in contenders:
-            measure("mirror", "incremental with deletes", mirror_args)
-        if "pushdown" in contenders:
-            measure("pushdown", "incremental with deletes", pushdown_args)
-        for name, args in dlts.items():
-            measure(name, "incremental with deletes", args)
+        refreshed = {"mirror": mirror_args, "pushdown": pushdown_args, **dlts}
+        changes = {}
+        for phase, change in (("incremental", lambda: update_source(source, changed)),
+                              ("incremental with deletes", lambda: delete_insert_source(source, changed / 20))):
+            changes[phase] = change()
+            log(f"source: {describe_change(changes[phase])}")
+            for name, args in refreshed.items():
+                if name in contenders:
+                    measure(name, phase, args)
     finally:
         if tmp is not None:
             tmp.cleanup()
