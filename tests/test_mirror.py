@@ -675,6 +675,18 @@ def test_cli_refresh_prepares_the_next_one_once_published(db, settings, tmp_path
         after = mirror.refresh(settings, duck(tmp_path), in_process=True)
         assert after.replayed == replayed_next
         equal(settings, tmp_path)
+    # Only a head start: if preparing fails, the published refresh still stands and the command succeeds.
+    from learnlab.mirror.target import DuckDBTarget
+
+    def broken(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(DuckDBTarget, "prepare_next", broken)
+    with db.transaction() as s:
+        s.add(m.User(email="unprepared@example.com"))
+    out = runner.invoke(app, target)
+    assert out.exit_code == 0 and "User: incremental, +1" in out.output and "prepared" not in out.output
+    equal(settings, tmp_path)
 
 
 def test_refusing_a_file_that_is_not_a_mirror(db, settings, tmp_path):

@@ -197,7 +197,6 @@ def phase_mirror(args: dict) -> dict:
     import pyarrow.dataset  # noqa: F401
 
     from learnlab.mirror import refresh
-
     from learnlab.mirror.target import DuckDBTarget
 
     t0 = time.perf_counter()
@@ -284,9 +283,9 @@ def phase_dlt(args: dict) -> dict:
 
 def phase_pushdown(args: dict) -> dict:
     """The issue's reference incremental, as a floor: rows with ``updatedAt`` at or after the
-    target's highest (a text comparison) read through ``sqlite_query`` (SQLite uses its index), converted with plain casts,
-    applied as DELETE + INSERT in one transaction on one DuckDB file (a copy of the mirror's
-    first refresh). Nothing else: no deletion search, no data-quality checks, no second file
+    target's highest (a text comparison) read through ``sqlite_query`` (SQLite uses its index),
+    converted with plain casts, applied as DELETE + INSERT in one transaction on one DuckDB file
+    (a copy of the mirror's first refresh). Nothing else: no deletion search, no data-quality checks, no second file
     (readers are locked out while it writes), no report of what changed."""
     import duckdb
 

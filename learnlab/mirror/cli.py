@@ -122,10 +122,10 @@ def _prepare_next(path: Path, quiet: bool) -> None:
     """The refresh is published (readers see it); this only gives the next refresh a head start."""
     import time
 
-    from learnlab.mirror.target import DuckDBTarget
+    from learnlab.mirror.watch import prepare_next
 
     t0 = time.perf_counter()
-    replayed = DuckDBTarget(path).prepare_next()
+    replayed = prepare_next(path)
     if replayed is not None and not quiet:
         typer.echo(f"  next refresh prepared: {replayed} rows replayed onto the other file "
                    f"({time.perf_counter() - t0:.2f}s)")

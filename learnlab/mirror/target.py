@@ -39,8 +39,8 @@ from learnlab.mirror.convert import sql_text
 from learnlab.mirror.source import WRITER_CONFIG
 
 GEN = re.compile(r"^gen-(\d{6,})\.duckdb$")
-# A reader reads the link, then opens and locks the file it points to. ``prepare_next`` (run by
-# ``watch`` right after a refresh) waits this long after the link moved before it opens the
+# A reader reads the link, then opens and locks the file it points to. ``prepare_next`` (run
+# right after a refresh is published) waits this long after the link moved before it opens the
 # generation the link just left, so a reader that read the link a moment before the swap still
 # finds that file free; ``open_reader`` also reads the link again if that file was taken meanwhile.
 READER_GRACE = 0.1

@@ -1,7 +1,7 @@
 """``watch``: refresh on an interval until stopped; a stop request waits for the refresh running.
 
 Sources are opened once (a Turso replica is then pulled by each refresh, not re-opened).
-Between refreshes the next generation is brought up to date (see ``_prepare_next``).
+Between refreshes the next generation is brought up to date (see ``prepare_next``).
 A refresh that fails is reported and retried at the next tick: the mirror stays at its
 last good refresh meanwhile.
 """
@@ -20,14 +20,15 @@ from learnlab.mirror.report import RefreshReport
 from learnlab.mirror.target import DuckDBTarget
 
 
-def _prepare_next(path: Path) -> None:
-    """While waiting for the next tick: replay this refresh onto the generation the next one
-    writes, so the next refresh publishes sooner (``DuckDBTarget.prepare_next``). Only a head
-    start: if it fails, the next refresh does the same work itself and reports any error."""
+def prepare_next(path: Path) -> int | None:
+    """Once a refresh is published (``watch`` while it waits for the next tick, ``learnlab
+    mirror`` before it exits): replay it onto the generation the next one writes, so the next
+    refresh publishes sooner (``DuckDBTarget.prepare_next``); returns the rows replayed, or None.
+    Only a head start: if it fails, the next refresh does the same work itself and reports any error."""
     try:
-        DuckDBTarget(path).prepare_next()
+        return DuckDBTarget(path).prepare_next()
     except Exception:  # noqa: BLE001
-        pass
+        return None
 
 
 def watch(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = None, *, interval: float | None = None,
@@ -65,6 +66,6 @@ def watch(settings_or_db: SourcesArg = None, duckdb_path: str | Path | None = No
             if max_refreshes is not None and done >= max_refreshes:
                 break
             if report is not None:
-                _prepare_next(report.duckdb_path)
+                prepare_next(report.duckdb_path)
             stop.wait(interval)
     return done
