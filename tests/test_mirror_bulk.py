@@ -238,3 +238,43 @@ def test_small_writes_run_on_one_thread_and_the_setting_comes_back():
         with apply.one_thread(con):
             con.execute("SELECT * FROM no_such_table")
     assert threads() == 3
+
+
+def test_warming_reads_a_big_tables_keys_meanwhile_and_never_outlives_the_body(tmp_path):
+    """While SQLite reads a big table's changed rows, a second connection reads the mirrored keys
+    and cursor into DuckDB's buffer pool (the pass over them that follows is then warm), not the
+    other columns; small tables are left alone; a failing read only leaves the cache cold; the
+    reading thread is joined when the body ends."""
+    import threading
+
+    from learnlab.db.encoding import utcnow
+    from learnlab.mirror.plan import TablePlan
+    from learnlab.mirror.source import SqliteSource
+
+    path = tmp_path / "m.duckdb"
+    rows = apply.ROW_GROUP_ROWS * 2
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"CREATE TABLE t AS SELECT uuid()::VARCHAR AS id, TIMESTAMP '2024-01-01' + to_seconds(i) "
+                    f"AS updatedAt, 'src' AS _source, repeat(i::VARCHAR, 40) AS body FROM range({rows}) r(i)")
+    con = duckdb.connect(str(path))
+    ctx = apply.Context(con, SqliteSource("src", tmp_path / "op.db"), MirrorOptions(), b"k", "fp", "r", utcnow())
+    plan = TablePlan("t", (), ("id",), "updatedAt")
+
+    def cached() -> int:
+        return int(con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
+                               "WHERE tag = 'BASE_TABLE'").fetchone()[0])
+
+    before = cached()
+    with apply.warming(ctx, plan, apply.ROW_GROUP_ROWS - 1):
+        pass
+    assert cached() == before  # a small table: its pass is cheap anyway
+    with apply.warming(ctx, plan, rows):
+        pass
+    assert not [t for t in threading.enumerate() if t.name == "learnlab-warm-keys"]
+    warmed = cached() - before
+    assert warmed >= rows * 16  # the keys (random 128-bit uuids, however compressed) are in memory...
+    con.execute("SELECT max(body) FROM t").fetchall()
+    assert cached() - before - warmed >= rows * 80  # ...the bodies were not
+    with apply.warming(ctx, TablePlan("no_such_table", (), ("id",), "updatedAt"), rows):
+        pass
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == rows

@@ -133,14 +133,15 @@ def stage_frag(ctx: Context, plan: TablePlan, frag: str) -> tuple[str, int]:
     return (vectors.convert_stage(ctx.con, plan, STAGE) if rows else STAGE), rows
 
 
-def stage(ctx: Context, plan: TablePlan, where: str = "") -> tuple[str, int]:
-    """Changed (or all) rows of the source, converted, in a temp table; returns (name, rows)."""
+def stage(ctx: Context, plan: TablePlan, where: str = "", warm_rows: int = 0) -> tuple[str, int]:
+    """Changed (or all) rows of the source, converted, in a temp table; returns (name, rows).
+    ``warm_rows``: the mirrored table's rows, to read its keys meanwhile (see ``warming``)."""
     rows, first = 0, True
-    for frag in ctx.source.relations(ctx.con, _select(ctx, plan, where)):
-        verb = f"CREATE OR REPLACE TEMP TABLE {STAGE} AS" if first else f"INSERT INTO {STAGE}"
-        with one_thread(ctx.con) if ctx.source.one_reader else nullcontext():
+    with one_thread(ctx.con) if ctx.source.one_reader else nullcontext(), warming(ctx, plan, warm_rows):
+        for frag in ctx.source.relations(ctx.con, _select(ctx, plan, where)):
+            verb = f"CREATE OR REPLACE TEMP TABLE {STAGE} AS" if first else f"INSERT INTO {STAGE}"
             rows += ctx.run(f"{verb} {_converted(ctx, plan, frag)}").fetchone()[0]
-        first = False
+            first = False
     return (vectors.convert_stage(ctx.con, plan, STAGE) if rows else STAGE), rows
 
 
@@ -162,6 +163,43 @@ def one_thread(con: Any, rows: int = 0) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET threads = {int(threads)}")
+
+
+@contextmanager
+def warming(ctx: Context, plan: TablePlan, rows: int) -> Iterator[None]:
+    """Read the table's key and cursor columns into DuckDB's buffer pool on a second connection
+    while the body reads the source's changed rows: SQLite keeps one core busy, and DuckDB's
+    first pass over the keys just after opening the file would read them from the file (2M
+    keys: ``apply_stage``'s pass takes 52 ms cold, 26 ms warm). Only for tables of more than a
+    row group (``rows``: mirrored rows). Reads committed data (its own transaction); an error
+    only leaves the cache cold. Joined on exit: it never outlives the body. Enter it after any
+    ``SET threads`` (which waits for running queries)."""
+    if rows < ROW_GROUP_ROWS:
+        yield
+        return
+    import threading
+
+    cursor = ctx.con.cursor()
+    sql = f"SELECT {', '.join(f'max({q(c)})' for c in _probed(plan))} FROM {q(plan.name)} WHERE {SOURCE} = ?"
+
+    def warm() -> None:
+        try:
+            cursor.execute(sql, [ctx.source.name]).fetchall()
+        except Exception:  # a cold cache is only slower
+            pass
+
+    thread = threading.Thread(target=warm, name="learnlab-warm-keys", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+        cursor.close()
+
+
+def _probed(plan: TablePlan) -> list[str]:
+    """The mirrored columns ``apply_stage`` reads over the whole table: the key and the cursor."""
+    return list(plan.key) + ([plan.cursor] if plan.cursor and plan.cursor not in plan.key else [])
 
 
 # -- the first copy, or a reload ----------------------------------------------------------
@@ -333,7 +371,7 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
             suspect = facts.at_max_rowid != state.top_key
         else:
             suspect = True
-    staged, report.read = stage(ctx, plan, where) if facts.changed else (STAGE, 0)
+    staged, report.read = stage(ctx, plan, where, facts.target_rows) if facts.changed else (STAGE, 0)
     forms, watermark, wid = state.forms, state.watermark, state.watermark_id
     report.rows = facts.target_rows
     if report.read:
@@ -385,7 +423,7 @@ def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime |
     keys = [q(k) for k in plan.key]
     on = " AND ".join(f"s.{k} = t.{k}" for k in keys)
     cursor = q(plan.cursor) if plan.cursor else None
-    probe = ", ".join(keys + ([cursor] if cursor and plan.cursor not in plan.key else []))
+    probe = ", ".join(q(c) for c in _probed(plan))
     first = f"WHEN s.{cursor} IS DISTINCT FROM t.{cursor} THEN 2 " if cursor else ""
     late = "false"
     if previous is not None and plan.cursor:
