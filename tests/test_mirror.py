@@ -298,6 +298,24 @@ def test_late_commits_are_counted_and_rows_hidden_by_reused_rowids_recovered(db,
     equal(settings, tmp_path)
 
 
+def test_rows_re_read_inside_the_safety_window_are_written_once(db, settings, tmp_path):
+    """Rows read again because they sit inside the safety window and did not change are not
+    written again, beside a new row and a changed one in the same pass."""
+    conn = raw(settings)
+    user, rows = usage_rows(conn, 50)
+    opts = MirrorOptions(safety_window=timedelta(hours=2))  # every row is re-read each time
+    run(settings, tmp_path, options=opts)
+    conn.execute('INSERT INTO "AIUsage" (id, "userId", prompt, "usageMonth", "updatedAt") VALUES (?, ?, ?, ?, ?)',
+                 (new_ulid(T0 + timedelta(minutes=60)), user, "new", "2024-05",
+                  format_datetime(T0 + timedelta(minutes=60))))
+    conn.execute('UPDATE "AIUsage" SET prompt = \'edited\', "updatedAt" = ? WHERE id = ?',
+                 (format_datetime(T0 + timedelta(minutes=61)), rows[10][0]))
+    report = run(settings, tmp_path, options=opts)
+    assert (report["AIUsage"].read, report["AIUsage"].inserted, report["AIUsage"].updated) == (51, 1, 1)
+    assert query(tmp_path, 'SELECT count(*), count(DISTINCT id) FROM "AIUsage"') == [(51, 51)]
+    equal(settings, tmp_path)
+
+
 def test_rows_whose_cursor_is_null_are_never_skipped(db, settings, tmp_path):
     conn = raw(settings)
     conn.execute('CREATE TABLE "Note" (id TEXT NOT NULL PRIMARY KEY, body TEXT, "updatedAt" DATETIME)')
@@ -525,6 +543,46 @@ def test_several_sources_share_one_mirror_with_their_own_watermarks(tmp_path):
     for name, (s, d) in dbs.items():
         assert compare(s.database_path, duck(tmp_path), source_name=name) == []
         d.close()
+
+
+def test_sources_holding_the_same_ids_stay_apart_and_a_lone_source_skips_the_source_filter(tmp_path):
+    """Two sources with the same row ids (one database copied to another region): an update in
+    one replaces that source's row only. A table no other source mirrors is read without
+    checking ``_source`` on every row."""
+    import shutil
+
+    eu = Settings(database_url=f"file:{tmp_path / 'eu.db'}")
+    d = connect(eu)
+    upgrade(d)
+    populate(d, users=2)
+    d.close()
+    shutil.copy(tmp_path / "eu.db", tmp_path / "us.db")
+    us = Settings(database_url=f"file:{tmp_path / 'us.db'}")
+    sources = {"eu": eu, "us": us}
+    mirror.refresh(sources, duck(tmp_path))
+    conn = raw(us)
+    row = conn.execute('SELECT id FROM "AIUsage" ORDER BY id LIMIT 1').fetchone()[0]
+    conn.execute('UPDATE "AIUsage" SET prompt = \'us only\', "updatedAt" = ? WHERE id = ?',
+                 (format_datetime(datetime.now(UTC)), row))
+    seen: list[str] = []
+    report = mirror.refresh(sources, duck(tmp_path), tracer=lambda sql, p: seen.append(sql))
+    assert report.tables["us/AIUsage"].updated == 1 and report.tables["eu/AIUsage"].changed == 0
+    assert query(tmp_path, 'SELECT _source, prompt = \'us only\' FROM "AIUsage" WHERE id = ? ORDER BY 1',
+                 [row]) == [("eu", False), ("us", True)]
+    for name, s in sources.items():
+        assert compare(s.database_path, duck(tmp_path), source_name=name) == []
+    probes = [s for s in seen if s.startswith("CREATE TEMP TABLE _learnlab_ops") and '"AIUsage"' in s]
+    assert any("_source = 'us'" in s for s in probes) and all("WHERE _source = '" in s for s in probes)
+    seen.clear()
+    alone = tmp_path / "alone" / "m.duckdb"
+    mirror.refresh({"us": us}, alone)
+    conn.execute('UPDATE "AIUsage" SET prompt = \'again\', "updatedAt" = ? WHERE id = ?',
+                 (format_datetime(datetime.now(UTC)), row))
+    report = mirror.refresh({"us": us}, alone, tracer=lambda sql, p: seen.append(sql))
+    assert report["AIUsage"].updated == 1
+    probes = [s for s in seen if s.startswith("CREATE TEMP TABLE _learnlab_ops") and '"AIUsage"' in s]
+    assert probes and not any("_source =" in s for s in probes)
+    assert compare(us.database_path, alone, source_name="us") == []
 
 
 # -- status, progress, readers, CLI ---------------------------------------------------------------------

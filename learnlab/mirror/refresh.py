@@ -250,6 +250,8 @@ def _sync_source(ctx: Context, progress: Progress | None, full: bool,
     t0 = time.perf_counter()
     out = SourceReport(source.name, source.path, snapshot_at=source.snapshot_at, pull=source.pull_report)
     states = load_states(ctx.con, source.name)
+    ctx.shared = frozenset(r[0] for r in ctx.run("SELECT DISTINCT table_name FROM _mirror_state WHERE source <> ?",
+                                                 [source.name]).fetchall())
     plans, out.excluded = make_plans(source.schema(), ctx.options,
                                      {t: s.embedding_dim for t, s in states.items()})
     plans = [_with_dim(ctx, p) for p in plans]
