@@ -316,6 +316,22 @@ def test_rows_re_read_inside_the_safety_window_are_written_once(db, settings, tm
     equal(settings, tmp_path)
 
 
+def test_a_changed_row_whose_key_is_null_is_never_written_twice(db, settings, tmp_path):
+    """SQLite lets a TEXT primary key hold NULL; such a row cannot be matched by key, so
+    incremental passes never write it (the copy keeps the first refresh's version, once)."""
+    conn = raw(settings)
+    conn.execute('CREATE TABLE "Tag" (id TEXT PRIMARY KEY, label TEXT, "updatedAt" DATETIME)')
+    conn.executemany('INSERT INTO "Tag" VALUES (?, ?, ?)', [("t1", "a", format_datetime(T0)),
+                                                           (None, "b", format_datetime(T0))])
+    assert run(settings, tmp_path)["Tag"].rows == 2
+    for i in (1, 2):
+        conn.execute('UPDATE "Tag" SET label = ?, "updatedAt" = ? WHERE id IS NULL OR id = \'t1\'',
+                     (f"v{i}", format_datetime(T0 + timedelta(minutes=i))))
+        report = run(settings, tmp_path)
+        assert (report["Tag"].inserted, report["Tag"].updated) == (0, 1)
+    assert query(tmp_path, 'SELECT id, label FROM "Tag" ORDER BY id NULLS LAST') == [("t1", "v2"), (None, "b")]
+
+
 def test_rows_whose_cursor_is_null_are_never_skipped(db, settings, tmp_path):
     conn = raw(settings)
     conn.execute('CREATE TABLE "Note" (id TEXT NOT NULL PRIMARY KEY, body TEXT, "updatedAt" DATETIME)')
