@@ -771,6 +771,34 @@ def test_refusing_a_file_that_is_not_a_mirror(db, settings, tmp_path):
     assert os.path.isfile(plain) and not os.path.islink(plain)
 
 
+def test_the_schema_is_read_while_the_mirror_opens_and_never_outlives_the_refresh(db, settings, tmp_path,
+                                                                                  monkeypatch):
+    """The source's schema is read on a thread while the DuckDB file opens: its errors are the
+    refresh's, and when the refresh fails first the thread is waited for (its SQLite connection
+    must not outlive the refresh)."""
+    import threading
+    import time
+
+    from learnlab.mirror.source import SqliteSource
+
+    with pytest.raises(MirrorError, match="does not exist"):
+        mirror.refresh(tmp_path / "missing.db", duck(tmp_path), in_process=True)
+    real = SqliteSource.prepare
+
+    def slow(self):
+        time.sleep(0.3)
+        real(self)
+
+    monkeypatch.setattr(SqliteSource, "prepare", slow)
+    plain = tmp_path / "plain.duckdb"
+    duckdb.connect(str(plain)).execute("CREATE TABLE t AS SELECT 1 AS x").close()
+    with pytest.raises(MirrorError, match="not a learnlab mirror"):
+        mirror.refresh(settings, plain, in_process=True)
+    assert not [t for t in threading.enumerate() if t.name == "learnlab-prepare"]
+    populate(db, users=1)
+    assert mirror.refresh(settings, duck(tmp_path), in_process=True)["User"].rows == 1
+
+
 def test_without_rowid_tables_are_mirrored_incrementally(db, settings, tmp_path):
     conn = raw(settings)
     conn.execute('CREATE TABLE "Setting" (key TEXT NOT NULL PRIMARY KEY, value TEXT, "updatedAt" DATETIME NOT NULL) '

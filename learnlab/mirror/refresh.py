@@ -96,6 +96,8 @@ def open_sources(specs: list[tuple[str, Any]], options: MirrorOptions, tracer: T
             if _reads_sqlite(thing):
                 out.append(SqliteSource(name, _settings_path(thing), busy_timeout_ms=options.busy_timeout_ms,
                                         tracer=tracer))
+                out[-1].prepare_meanwhile()
+                stack.callback(out[-1].settle)
                 continue
             from learnlab.db.engine import connect
 
@@ -202,7 +204,7 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
     con.execute(f"SET memory_limit = {sql_text(options.memory_limit)}")
     sqlite_sources = [s for s in sources if isinstance(s, SqliteSource)]
     for s in sqlite_sources:
-        s.prepare()
+        s.prepared()
     if sqlite_sources:
         load_scanner(con)
     began: list[Source] = []
