@@ -244,8 +244,9 @@ def test_warming_reads_a_big_tables_keys_meanwhile_and_never_outlives_the_body(t
     """While SQLite reads a big table's changed rows, a second connection reads the mirrored keys
     and cursor into DuckDB's buffer pool (the pass over them that follows is then warm), not the
     other columns; small tables are left alone; a failing read only leaves the cache cold; the
-    reading thread is joined when the body ends."""
+    reading thread is stopped and joined when the body ends, however early."""
     import threading
+    import time
 
     from learnlab.db.encoding import utcnow
     from learnlab.mirror.plan import TablePlan
@@ -269,12 +270,15 @@ def test_warming_reads_a_big_tables_keys_meanwhile_and_never_outlives_the_body(t
         pass
     assert cached() == before  # a small table: its pass is cheap anyway
     with apply.warming(ctx, plan, rows):
-        pass
+        time.sleep(1)  # SQLite reading changed rows
     assert not [t for t in threading.enumerate() if t.name == "learnlab-warm-keys"]
     warmed = cached() - before
     assert warmed >= rows * 16  # the keys (random 128-bit uuids, however compressed) are in memory...
     con.execute("SELECT max(body) FROM t").fetchall()
     assert cached() - before - warmed >= rows * 80  # ...the bodies were not
     with apply.warming(ctx, TablePlan("no_such_table", (), ("id",), "updatedAt"), rows):
-        pass
+        time.sleep(0.1)
+    with apply.warming(ctx, plan, rows):
+        pass  # SQLite done at once: the reading is stopped, not waited for
+    assert not [t for t in threading.enumerate() if t.name == "learnlab-warm-keys"]
     assert con.execute("SELECT count(*) FROM t").fetchone()[0] == rows
