@@ -346,6 +346,29 @@ def test_rows_whose_cursor_is_null_are_never_skipped(db, settings, tmp_path):
     equal(settings, tmp_path)
 
 
+def test_a_big_tables_keys_are_read_meanwhile_and_its_refresh_stays_exact(db, settings, tmp_path):
+    """Past a row group of rows, an incremental pass reads the table's keys into DuckDB's cache on
+    a second connection while SQLite reads the changed rows; the result is the same."""
+    from learnlab.mirror.apply import ROW_GROUP_ROWS
+
+    conn = raw(settings)
+    conn.execute("BEGIN")
+    user, rows = usage_rows(conn, ROW_GROUP_ROWS + 1000)
+    conn.execute("COMMIT")
+    run(settings, tmp_path)
+    later = format_datetime(T0 + timedelta(days=400))
+    changed = [(f"edited {i}", later, rows[i][0]) for i in range(0, len(rows), 97)]
+    conn.execute("BEGIN")
+    conn.executemany('UPDATE "AIUsage" SET prompt = ?, "updatedAt" = ? WHERE id = ?', changed)
+    conn.execute("COMMIT")
+    seen: list[str] = []
+    report = run(settings, tmp_path, tracer=lambda sql, p: seen.append(sql))
+    assert report["AIUsage"].updated == len(changed) and report["AIUsage"].rows == len(rows)
+    assert [s for s in seen if s.startswith('SELECT max("id"), max("updatedAt") FROM "AIUsage"')]
+    assert query(tmp_path, 'SELECT count(*) FROM "AIUsage" WHERE prompt LIKE \'edited %\'') == [(len(changed),)]
+    equal(settings, tmp_path)
+
+
 def test_deletes_anywhere_in_a_large_table_reach_the_mirror(db, settings, tmp_path):
     conn = raw(settings)
     user, rows = usage_rows(conn, 5000)

@@ -191,6 +191,8 @@ def warming(ctx: Context, plan: TablePlan, rows: int) -> Iterator[None]:
 
     cursor = ctx.con.cursor()
     sql = f"SELECT {', '.join(f'max({q(c)})' for c in _probed(plan))} FROM {q(plan.name)} WHERE {ctx.mine(plan.name)}"
+    if ctx.tracer is not None:
+        ctx.tracer(sql, None)
 
     def warm() -> None:
         try:
