@@ -22,9 +22,18 @@ PHASES = {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incr
 
 
 def test_bench_reports_every_contender(tmp_path):
-    results = run_bench(rows=3000, changed=0.01, folder=tmp_path / "b", json_path=tmp_path / "b.json")
+    results = run_bench(rows=3000, changed=0.01, folder=tmp_path / "b", json_path=tmp_path / "b.json", repeat=2)
     phases = {(m["contender"], m["phase"]) for m in results["measures"]}
-    assert phases == PHASES
+    assert phases == PHASES and len(results["measures"]) == len(PHASES)
+    # The incremental phase ran twice per contender from the same state (the median is shown):
+    # both runs saw the same change, and what followed started from one run's result.
+    for m in results["measures"]:
+        runs = m["detail"].get("runs_seconds")
+        if m["phase"] == "incremental":
+            assert len(runs) == 2 and round(m["seconds"], 3) == min(runs)  # the lower middle of two
+        else:
+            assert runs is None
+    assert not (tmp_path / "b" / "saved").exists() or not any((tmp_path / "b" / "saved").iterdir())
     for m in results["measures"]:
         assert m["seconds"] > 0 and m["peak_rss_mb"] > 10 and m["rows"] >= 0
     by = {(m["contender"], m["phase"]): m for m in results["measures"]}
@@ -71,7 +80,8 @@ def test_the_pushdown_floor_needs_the_mirrors_first_copy(tmp_path):
 @pytest.mark.parametrize("args, says", [(["--contenders", "pushdown"], "add mirror"),
                                          (["--contenders", "mirror,nope"], "unknown contenders ['nope']"),
                                          (["--contenders", ","], "no contender"),
-                                         (["--rows", "10"], "--rows"), (["--changed", "2"], "--changed")])
+                                         (["--rows", "10"], "--rows"), (["--changed", "2"], "--changed"),
+                                         (["--repeat", "0"], "--repeat")])
 def test_bench_command_names_the_bad_option(tmp_path, args, says):
     out = CliRunner().invoke(app, ["bench", "mirror", "--dir", str(tmp_path / "x"), *args])
     assert out.exit_code == 2 and says in out.output

@@ -26,6 +26,8 @@
      only, never the deletions). The previous refresh's changes were already replayed onto the
      file this one writes (``then_prepared_seconds`` of the previous phase); it re-reads the rows
      updated within its safety window (they compare unchanged).
+   The ``incremental`` phase runs ``repeat`` times per contender (default 3), each from the
+   contender's files as they were before it (copied back, untimed): the median is reported.
 4. A table of times, rows/s, peak RSS and ratios; optionally JSON.
 
 This is a measurement, not a test: nothing fails on a slow machine.
@@ -349,11 +351,59 @@ def check_contenders(contenders: list[str]) -> list[str]:
     return contenders
 
 
+def _kept_paths(args: dict) -> list[Path]:
+    """What a contender keeps between its phases: its target with every file named after it (the
+    mirror's link, folder of generations and key; a WAL) and dlt's pipeline folder."""
+    target = Path(args["target"])
+    paths = [p for p in sorted(target.parent.iterdir())
+             if p.name == target.name or p.name.startswith(target.name + ".")]
+    return paths + ([Path(args["pipelines"])] if args.get("pipelines") else [])
+
+
+def _copy(src: Path, dst: Path) -> None:
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+    elif src.is_dir():
+        shutil.copytree(src, dst, symlinks=True)
+    else:
+        shutil.copy2(src, dst)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def save_state(args: dict, into: Path) -> list[tuple[Path, Path]]:
+    """Copy what the contender keeps (``_kept_paths``) into ``into``; ``restore_state`` puts it back."""
+    into.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for path in _kept_paths(args):
+        _copy(path, into / path.name)
+        saved.append((path, into / path.name))
+    return saved
+
+
+def restore_state(args: dict, saved: list[tuple[Path, Path]]) -> None:
+    for path in _kept_paths(args):
+        _remove(path)
+    for path, copy in saved:
+        _copy(copy, path)
+
+
 def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = None,
               contenders: list[str] | None = None, json_path: Path | None = None,
-              log: Callable[[str], None] = lambda _: None) -> dict:
-    """Build the source, run every contender, return the measures (and write JSON if asked)."""
+              log: Callable[[str], None] = lambda _: None, repeat: int = 3) -> dict:
+    """Build the source, run every contender, return the measures (and write JSON if asked).
+
+    ``repeat``: how many times each contender runs the ``incremental`` phase (the issue's
+    targets), each time from its state before it (restored from a copy, untimed); the median
+    run is reported, with every run's seconds (``runs_seconds``)."""
     contenders = check_contenders(contenders or list(PHASES))
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, not {repeat}")
     tmp = None
     if folder is None:
         tmp = tempfile.TemporaryDirectory(prefix="learnlab-bench-")
@@ -363,14 +413,25 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
     source = folder / "source.db"
     measures: list[Measure] = []
 
-    def measure(contender: str, phase: str, args: dict) -> Measure:
-        log(f"{contender}: {phase} ...")
-        # The previous phase's files (GBs for dlt) are still being written back to disk; let
-        # that finish first, so no phase pays for another's writes.
-        os.sync()
-        result, rss = _run_phase(contender, args)
-        m = Measure(contender, phase, result["seconds"], result["rows"], rss, result.get("detail", {}))
-        log(f"{contender}: {phase} {m.seconds:.2f}s, {m.rows} rows, peak RSS {m.peak_rss_mb:.0f} MiB")
+    def measure(contender: str, phase: str, args: dict, times: int = 1) -> Measure:
+        saved = save_state(args, folder / "saved" / contender) if times > 1 else []
+        runs = []
+        for i in range(times):
+            if i:
+                restore_state(args, saved)
+            log(f"{contender}: {phase} ..." + (f" (run {i + 1} of {times})" if times > 1 else ""))
+            # The previous phase's files (GBs for dlt) are still being written back to disk; let
+            # that finish first, so no phase pays for another's writes.
+            os.sync()
+            result, rss = _run_phase(contender, args)
+            runs.append(Measure(contender, phase, result["seconds"], result["rows"], rss, result.get("detail", {})))
+            log(f"{contender}: {phase} {runs[-1].seconds:.2f}s, {runs[-1].rows} rows, "
+                f"peak RSS {runs[-1].peak_rss_mb:.0f} MiB")
+        if saved:
+            shutil.rmtree(folder / "saved" / contender)
+        m = sorted(runs, key=lambda r: r.seconds)[(times - 1) // 2]
+        if times > 1:
+            m.detail["runs_seconds"] = [round(r.seconds, 3) for r in runs]
         measures.append(m)
         return m
 
@@ -402,7 +463,7 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
             log(f"source: {describe_change(changes[phase])}")
             for name, args in refreshed.items():
                 if name in contenders:
-                    measure(name, phase, args)
+                    measure(name, phase, args, repeat if phase == "incremental" else 1)
     finally:
         if tmp is not None:
             tmp.cleanup()

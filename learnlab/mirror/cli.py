@@ -212,6 +212,9 @@ def bench_mirror(
                                    help="Comma-separated: mirror, scanner, dlt (pyarrow backend), dlt-connectorx, "
                                         "pushdown (the issue's reference incremental, as a floor; needs mirror)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
+    repeat: int = typer.Option(3, "--repeat", min=1, max=15,
+                               help="Runs of each contender's incremental refresh, each from the same state "
+                                    "(the median is reported)."),
 ) -> None:
     """Benchmark the mirror against DuckDB's sqlite scanner and dlt on a generated AIUsage table."""
     from learnlab.mirror.bench import check_contenders, format_results, run_bench
@@ -221,5 +224,5 @@ def bench_mirror(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--contenders'") from None
     results = run_bench(rows=rows, changed=changed, folder=folder, contenders=chosen, json_path=json_out,
-                        log=lambda line: typer.echo(line, err=True))
+                        log=lambda line: typer.echo(line, err=True), repeat=repeat)
     typer.echo(format_results(results))
