@@ -713,8 +713,11 @@ def test_prepare_next_replays_the_published_refresh_ahead_of_the_next_one(db, se
     populate(db, users=3)
     target = DuckDBTarget(duck(tmp_path))
     assert target.prepare_next() is None  # no mirror yet
-    mirror.refresh(settings, target.path)
-    mirror.refresh(settings, target.path)  # two generations now
+    first = mirror.refresh(settings, target.path)
+    assert target.prepare_next() == 0 and len(target.generations()) == 2  # the copy the next refresh needs
+    assert target.prepare_next() == 0 and len(target.generations()) == 2  # (once)
+    second = mirror.refresh(settings, target.path)
+    assert second.replayed == 0 and second.generation != first.generation
     with db.transaction() as s:
         s.add(m.User(email="next@example.com"))
     changed = mirror.refresh(settings, target.path)
