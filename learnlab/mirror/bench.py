@@ -376,8 +376,8 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def save_state(args: dict, into: Path) -> list[tuple[Path, Path]]:
-    """Copy what the contender keeps (``_kept_paths``) into ``into``; ``restore_state`` puts it back."""
+def _save_state(args: dict, into: Path) -> list[tuple[Path, Path]]:
+    """Copy what the contender keeps (``_kept_paths``) into ``into``; ``_restore_state`` puts it back."""
     into.mkdir(parents=True, exist_ok=True)
     saved = []
     for path in _kept_paths(args):
@@ -386,7 +386,7 @@ def save_state(args: dict, into: Path) -> list[tuple[Path, Path]]:
     return saved
 
 
-def restore_state(args: dict, saved: list[tuple[Path, Path]]) -> None:
+def _restore_state(args: dict, saved: list[tuple[Path, Path]]) -> None:
     for path in _kept_paths(args):
         _remove(path)
     for path, copy in saved:
@@ -414,11 +414,11 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
     measures: list[Measure] = []
 
     def measure(contender: str, phase: str, args: dict, times: int = 1) -> Measure:
-        saved = save_state(args, folder / "saved" / contender) if times > 1 else []
+        saved = _save_state(args, folder / "saved" / contender) if times > 1 else []
         runs = []
         for i in range(times):
             if i:
-                restore_state(args, saved)
+                _restore_state(args, saved)
             log(f"{contender}: {phase} ..." + (f" (run {i + 1} of {times})" if times > 1 else ""))
             # The previous phase's files (GBs for dlt) are still being written back to disk; let
             # that finish first, so no phase pays for another's writes.
