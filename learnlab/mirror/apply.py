@@ -224,7 +224,7 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
     report, forms, bad_rows = copy_rows(ctx, plan, state, mode)
     report.quality += quality.record(ctx, plan, bad_rows)
     name = plan.name
-    watermark, wid = (_max_cursor(ctx, plan, f"{q(name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
+    watermark, wid = (_max_cursor(ctx, plan, f"{q(name)} t WHERE {ctx.mine(name)}", [])
                       if report.rows else (None, None))
     report.watermark = watermark
     report.seconds = time.perf_counter() - t0
@@ -252,8 +252,7 @@ def copy_rows(ctx: Context, plan: TablePlan, state: TableState | None, mode: str
     ddl = convert.columns_ddl(columns, plan.key)
     ctx.run(f"CREATE TABLE {q(new)} ({ddl}, {SOURCE} VARCHAR, {BAD} BIGINT, {FORMS} BIGINT)")
     if exists:
-        report.deleted = ctx.run(f"SELECT count(*) FROM {q(name)} WHERE {SOURCE} = ?",
-                                 [ctx.source.name]).fetchone()[0]
+        report.deleted = ctx.run(f"SELECT count(*) FROM {q(name)} WHERE {ctx.mine(name)}").fetchone()[0]
         shared = [n for n, _ in columns if n in old] + [SOURCE]
         cols = ", ".join(q(n) for n in shared)
         ctx.run(f"INSERT INTO {q(new)} ({cols}) SELECT {cols} FROM {q(name)} WHERE {SOURCE} <> ?",
@@ -274,10 +273,10 @@ def copy_rows(ctx: Context, plan: TablePlan, state: TableState | None, mode: str
         for part in ([frag] if frag is not None else _chunks(ctx, plan)):
             loaded += ctx.run(f"INSERT INTO {q(new)} BY NAME {_converted(ctx, plan, part)}").fetchone()[0]
         if loaded:
-            mine_rows = f"FROM {q(new)} t WHERE t.{SOURCE} = ?"
+            mine_rows = f"FROM {q(new)} t WHERE {ctx.mine(name)}"
             bad_rows = [(r[0], r[0], r[1]) for r in ctx.run(
-                f"SELECT {key_text(plan, 't')}, t.{BAD} {mine_rows} AND t.{BAD} <> 0", [ctx.source.name]).fetchall()]
-            forms = ctx.run(f"SELECT coalesce(bit_or(t.{FORMS}), 0) {mine_rows}", [ctx.source.name]).fetchone()[0]
+                f"SELECT {key_text(plan, 't')}, t.{BAD} {mine_rows} AND t.{BAD} <> 0").fetchall()]
+            forms = ctx.run(f"SELECT coalesce(bit_or(t.{FORMS}), 0) {mine_rows}").fetchone()[0]
     for hidden in HIDDEN:
         ctx.run(f"ALTER TABLE {q(new)} DROP COLUMN {hidden}")
     if exists:
@@ -411,7 +410,7 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
                 report.updated += updated
         report.rows = deletes.target_count(ctx, plan)
     if copied is not None:
-        watermark, wid = _max_cursor(ctx, plan, f"{q(plan.name)} t WHERE t.{SOURCE} = ?", [ctx.source.name])
+        watermark, wid = _max_cursor(ctx, plan, f"{q(plan.name)} t WHERE {ctx.mine(plan.name)}", [])
         copied.rows = copied.inserted = report.rows
         copied.read += report.read
         copied.quality += report.quality
@@ -507,8 +506,8 @@ def _delete(ctx: Context, plan: TablePlan, gone: list[str], rowids: list[int] | 
                 ctx.con.unregister("_learnlab_gone_rowids")
         text_key = len(plan.key) == 1 and plan.column(plan.key[0]).target_type() == "VARCHAR"
         key = f"t.{q(plan.key[0])}" if text_key else key_text(plan, "t")  # the column itself: a hash join
-        n = ctx.run(f"DELETE FROM {name} t WHERE t.{SOURCE} = ? AND {key} IN (SELECT k FROM _learnlab_gone)",
-                    [ctx.source.name]).fetchone()[0]
+        n = ctx.run(f"DELETE FROM {name} t WHERE {ctx.mine(plan.name)} AND {key} IN (SELECT k FROM _learnlab_gone)"
+                    ).fetchone()[0]
     finally:
         ctx.con.unregister("_learnlab_gone")
     return int(n)
@@ -526,16 +525,16 @@ def diff(ctx: Context, plan: TablePlan, state: TableState) -> TableReport:
         report.inserted, report.updated, _ = apply_stage(ctx, plan, staged, None)
         match = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in plan.key)
         gone = [r[0] for r in ctx.run(
-            f"SELECT {key_text(plan, 't')} FROM {name} t WHERE t.{SOURCE} = ? AND NOT EXISTS "
-            f"(SELECT 1 FROM {staged} s WHERE {match})", [ctx.source.name]).fetchall()]
+            f"SELECT {key_text(plan, 't')} FROM {name} t WHERE {ctx.mine(plan.name)} AND NOT EXISTS "
+            f"(SELECT 1 FROM {staged} s WHERE {match})").fetchall()]
         report.deleted = _delete(ctx, plan, gone)
     else:
         cols = ", ".join(q(c.name) for c in plan.mirrored)
-        mine = f"SELECT {cols} FROM {name} WHERE {SOURCE} = {sql_text(ctx.source.name)}"
+        mine = f"SELECT {cols} FROM {name} WHERE {ctx.mine(plan.name)}"
         report.inserted = ctx.run(f"SELECT count(*) FROM (SELECT {cols} FROM {staged} EXCEPT ALL {mine})").fetchone()[0]
         report.deleted = ctx.run(f"SELECT count(*) FROM ({mine} EXCEPT ALL SELECT {cols} FROM {staged})").fetchone()[0]
         if report.inserted or report.deleted:
-            ctx.run(f"DELETE FROM {name} WHERE {SOURCE} = ?", [ctx.source.name])
+            ctx.run(f"DELETE FROM {name} WHERE {ctx.mine(plan.name)}")
             ctx.run(f"INSERT INTO {name} BY NAME SELECT * EXCLUDE ({', '.join(HIDDEN)}) FROM {staged}")
             catchup.record(ctx.con, ctx.refresh_id, ctx.source.name, plan.name, None)
             quality.clear_table(ctx, plan.name)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from learnlab.db.introspect import quote_identifier as q
-from learnlab.mirror.convert import SOURCE, key_text, sql_text
+from learnlab.mirror.convert import key_text, sql_text
 from learnlab.mirror.plan import TablePlan
 from learnlab.mirror.privacy import hmac_sql
 
@@ -46,7 +46,7 @@ class Differences:
 
 
 def target_count(ctx: Any, plan: TablePlan) -> int:
-    return ctx.run(f"SELECT count(*) FROM {q(plan.name)} WHERE {SOURCE} = ?", [ctx.source.name]).fetchone()[0]
+    return ctx.run(f"SELECT count(*) FROM {q(plan.name)} WHERE {ctx.mine(plan.name)}").fetchone()[0]
 
 
 def find(ctx: Any, plan: TablePlan, target_rows: int, source_rows: int, *, every_key: bool = False) -> Differences:
@@ -98,9 +98,9 @@ def _buckets(ctx: Any, plan: TablePlan, n: int, d: int) -> Differences:
     diff.gone_rowids = []
     explained = dict.fromkeys(differing, 0)
     for here, rid, there in ctx.run(
-            f"SELECT t.k, t.rid, s.k FROM (SELECT t.{k} AS k, t.rowid AS rid FROM {name} t WHERE t.{SOURCE} = ? "
-            f"AND substr(t.{k}, 1, {p}) IN (SELECT g FROM _learnlab_want)) t "
-            f"FULL JOIN _learnlab_keys s ON t.k = s.k WHERE t.k IS NULL OR s.k IS NULL", mine).fetchall():
+            f"SELECT t.k, t.rid, s.k FROM (SELECT t.{k} AS k, t.rowid AS rid FROM {name} t WHERE "
+            f"{ctx.mine(plan.name)} AND substr(t.{k}, 1, {p}) IN (SELECT g FROM _learnlab_want)) t "
+            f"FULL JOIN _learnlab_keys s ON t.k = s.k WHERE t.k IS NULL OR s.k IS NULL").fetchall():
         if there is None:
             diff.gone.append(here)
             diff.gone_rowids.append(rid)
@@ -129,7 +129,7 @@ def groups(ctx: Any, plan: TablePlan, n: int) -> int:
     p = _prefix_length(ctx, plan, max(1, n // 32))
     ctx.groups_touched.add(plan.name)
     ctx.run(f"INSERT INTO _mirror_groups SELECT ?, ?, {p}, substr({k}, 1, {p}) AS g, count(*) FROM {q(plan.name)} "
-            f"WHERE {SOURCE} = ? GROUP BY g", [*mine, ctx.source.name])
+            f"WHERE {ctx.mine(plan.name)} GROUP BY g", mine)
     return p
 
 
@@ -157,7 +157,7 @@ def _prefix_length(ctx: Any, plan: TablePlan, buckets: int) -> int:
     """The shortest key prefix giving about as many distinct values as buckets (judged on a sample)."""
     k = q(plan.key[0])
     sample = [r[0] for r in ctx.run(
-        f"SELECT {k} FROM {q(plan.name)} WHERE {SOURCE} = ? USING SAMPLE {SAMPLE} ROWS", [ctx.source.name]
+        f"SELECT {k} FROM {q(plan.name)} WHERE {ctx.mine(plan.name)} USING SAMPLE {SAMPLE} ROWS"
     ).fetchall() if r[0] is not None]
     if not sample:
         return 1
@@ -179,10 +179,10 @@ def _whole(ctx: Any, plan: TablePlan) -> Differences:
     _load_source_keys(ctx, f"SELECT {key_text(plan.key)} AS k FROM {q(plan.name)}", hashed=plan.key_hashed)
     target = key_text(plan.key, "t")
     diff.gone = [r[0] for r in ctx.run(
-        f"SELECT {target} FROM {q(plan.name)} t WHERE t.{SOURCE} = ? "
-        f"AND {target} NOT IN (SELECT k FROM _learnlab_keys)", [ctx.source.name]).fetchall()]
+        f"SELECT {target} FROM {q(plan.name)} t WHERE {ctx.mine(plan.name)} "
+        f"AND {target} NOT IN (SELECT k FROM _learnlab_keys)").fetchall()]
     diff.missing = [r[0] for r in ctx.run(
         f"SELECT raw FROM _learnlab_keys WHERE k NOT IN (SELECT {target} FROM {q(plan.name)} t "
-        f"WHERE t.{SOURCE} = ?)", [ctx.source.name]).fetchall()]
+        f"WHERE {ctx.mine(plan.name)})").fetchall()]
     diff.keys_read = ctx.run("SELECT count(*) FROM _learnlab_keys").fetchone()[0]
     return diff
