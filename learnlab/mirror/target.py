@@ -260,9 +260,10 @@ class DuckDBTarget:
         try:
             with self.lock(wait=0):
                 time.sleep(max(0.0, READER_GRACE - self.since_swap()))
-                writer = self._reusable(self.published())
+                published = self.published()
+                writer = self._reusable(published)
                 if writer is None:
-                    return self._copy_ahead()
+                    return self._copy_ahead(published)
                 try:
                     writer.con.execute("BEGIN")
                     replayed = writer.catch_up()
@@ -280,11 +281,10 @@ class DuckDBTarget:
         except MirrorBusy:
             return None
 
-    def _copy_ahead(self) -> int | None:
+    def _copy_ahead(self, published: Path | None) -> int | None:
         """After the first refresh the published file is the only one: copy it now (the next
         refresh would, before its changes: ~0.2 s for 2M rows); 0 rows replayed. ``None`` when
         another generation exists (held by a reader, or too far behind: the next refresh decides)."""
-        published = self.published()
         if published is None or any(g != published for g in self.generations()):
             return None
         self._new_generation(published)
