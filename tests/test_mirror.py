@@ -242,6 +242,31 @@ def test_incremental_refresh_reads_only_changed_rows_through_the_updatedAt_index
     equal(settings, tmp_path)
 
 
+def test_changed_where_keeps_every_form_at_or_after_the_bound_and_unparsable_values():
+    """The clause alone, on SQLite: each stored form just before the bound is left out, at the
+    bound kept; text and blobs that are no date are always re-read (the quality table reports
+    them)."""
+    from learnlab.mirror.cursor import changed_where
+
+    bound = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
+    minus_5h = timezone(timedelta(hours=-5))
+    values = {
+        "ms before": to_epoch_ms(bound) - 1, "ms at": to_epoch_ms(bound),
+        "iso before": format_datetime(bound - timedelta(seconds=1)), "iso at": format_datetime(bound),
+        "space before": f"{bound - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}",
+        "space after": f"{bound + timedelta(seconds=1):%Y-%m-%d %H:%M:%S}",
+        "offset before": (bound - timedelta(seconds=1)).astimezone(minus_5h).isoformat(),
+        "offset at": bound.astimezone(minus_5h).isoformat(),
+        "junk text": "2024-05-06 not a time", "blob": b"\x00\x01", "null": None,
+    }
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (name TEXT, at DATETIME)")
+    conn.execute("CREATE INDEX t_at ON t (at)")
+    conn.executemany("INSERT INTO t VALUES (?, ?)", list(values.items()))
+    picked = {r[0] for r in conn.execute(f"SELECT name FROM t WHERE {changed_where('at', bound)}")}
+    assert picked == {"ms at", "iso at", "space after", "offset at", "junk text", "blob", "null"}
+
+
 def test_changed_rows_in_other_stored_forms_are_not_skipped(db, settings, tmp_path):
     """Text comparisons would miss these: INTEGER sorts before TEXT, ' ' before 'T', offsets shift."""
     ids = populate(db, users=4)

@@ -43,7 +43,8 @@ def changed_where(cursor: str, since: datetime, *, nullable: bool = True) -> str
     jd = (ms - 1) / 86_400_000 + JULIAN_EPOCH
     low = since - MAX_OFFSET
     space_low = sql_text(f"{low:%Y-%m-%d %H:%M:%S}")
-    exact = f"(julianday({c}) >= {jd!r} OR julianday({c}) IS NULL)"
+    # One julianday per index entry: NULL (unparsable text, blobs) passes through coalesce.
+    exact = f"coalesce(julianday({c}) >= {jd!r}, 1)"
     # The ranges are disjoint (plausible ms, every other number, text and blobs, NULL). Numbers
     # below 1e11 (seconds-like, or before 1973) and above year 9999 are few: always re-read.
     terms = [
