@@ -663,6 +663,80 @@ def test_status_reports_tables_and_refreshes(db, settings, tmp_path):
     assert len(st.refreshes) == 2 and st.refreshes[0].inserted == 1 and st.refreshes[0].pull_bytes is None
 
 
+def test_bookkeeping_is_one_narrow_table_behind_the_views_readers_know(db, settings, tmp_path):
+    """States and the log are rows of _mirror_book (a commit pays per column touched); the views
+    keep their names, columns and types."""
+    populate(db, users=2)
+    run(settings, tmp_path)
+    run(settings, tmp_path)
+    con = mirror.open_reader(duck(tmp_path))
+    try:
+        kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                                 "WHERE table_name IN ('_mirror_book', '_mirror_state', '_mirror_refresh', "
+                                 "'_mirror_table_log')").fetchall())
+        assert kinds == {"_mirror_book": "BASE TABLE", "_mirror_state": "VIEW", "_mirror_refresh": "VIEW",
+                         "_mirror_table_log": "VIEW"}
+        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = '_mirror_state'").fetchall())
+        assert (types["watermark"], types["rows"], types["embedding_dim"], types["seconds"]) == (
+            "TIMESTAMP", "BIGINT", "INTEGER", "DOUBLE")
+        assert con.execute("SELECT count(*), count(DISTINCT refresh_id) FROM _mirror_refresh").fetchone() == (1 * 2, 2)
+        n_tables = con.execute("SELECT count(*) FROM _mirror_state").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM _mirror_table_log").fetchone()[0] == 2 * n_tables
+        assert con.execute("SELECT value FROM _mirror_meta WHERE key = 'format'").fetchone() == ("2",)
+    finally:
+        con.close()
+
+
+def test_the_log_keeps_the_last_refreshes_of_each_source(db, settings, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules["learnlab.mirror.refresh"], "KEEP_REFRESHES", 2)
+    populate(db, users=1)
+    ids = [run(settings, tmp_path, in_process=True).refresh_id for _ in range(4)]
+    kept = [r[0] for r in query(tmp_path, "SELECT refresh_id FROM _mirror_refresh ORDER BY refresh_id")]
+    assert kept == ids[-2:]  # the last KEEP_REFRESHES, this one included
+    logged = {r[0] for r in query(tmp_path, "SELECT DISTINCT refresh_id FROM _mirror_table_log")}
+    assert logged == set(ids[-2:])
+
+
+def test_a_mirror_written_in_the_older_format_is_converted_and_keeps_its_watermarks(db, settings, tmp_path):
+    """Format 1 kept states and the log in three tables (and files older still lacked two state
+    columns): the next refresh converts them in its file and goes on incrementally."""
+    from learnlab.mirror.target import DuckDBTarget
+
+    populate(db, users=3)
+    run(settings, tmp_path)
+    before = query(tmp_path, "SELECT * FROM _mirror_state ORDER BY source, table_name")
+    log_before = query(tmp_path, "SELECT * FROM _mirror_table_log ORDER BY table_name")
+    published = DuckDBTarget(duck(tmp_path)).published()
+    con = duckdb.connect(str(published))
+    for view in ("_mirror_state", "_mirror_refresh", "_mirror_table_log"):
+        con.execute(f"CREATE TABLE {view}_old AS SELECT * FROM {view}")
+        con.execute(f"DROP VIEW {view}")
+        con.execute(f"ALTER TABLE {view}_old RENAME TO {view}")
+    con.execute("ALTER TABLE _mirror_state DROP COLUMN top_key")
+    con.execute("DROP TABLE _mirror_book")
+    con.execute("UPDATE _mirror_meta SET value = '1' WHERE key = 'format'")
+    con.close()
+    for other in DuckDBTarget(duck(tmp_path)).generations():
+        if other != published:
+            other.unlink()  # as an older version left it: one generation
+    with db.transaction() as s:
+        s.add(m.User(email="new@example.com"))
+    report = run(settings, tmp_path)
+    assert report["User"].mode == "incremental" and report["User"].inserted == 1
+    after = dict(((r[0], r[1]), r) for r in query(tmp_path, "SELECT * FROM _mirror_state"))
+    for row in before:
+        if row[1] != "User":
+            assert after[(row[0], row[1])][:11] == row[:11]  # plans and watermarks kept
+    assert query(tmp_path, "SELECT * FROM _mirror_table_log WHERE refresh_id = ? ORDER BY table_name",
+                 [log_before[0][0]]) == log_before
+    assert query(tmp_path, "SELECT value FROM _mirror_meta WHERE key = 'format'") == [("2",)]
+    assert status(duck(tmp_path)).table("User").rows == 4
+    equal(settings, tmp_path)
+
+
 def test_progress_callback_sees_every_table_and_tracer_every_statement(db, settings, tmp_path):
     populate(db, users=1)
     events, statements = [], []

@@ -29,6 +29,7 @@ from typing import Any
 
 from learnlab.db.introspect import quote_identifier as q
 from learnlab.errors import MirrorError
+from learnlab.mirror import book
 from learnlab.mirror.convert import columns_ddl, key_text, sql_text
 from learnlab.mirror.target import INTERNAL_TABLES
 
@@ -44,7 +45,7 @@ class CatchUpFailed(MirrorError):
 
 
 def _last_refresh(con: Any) -> str | None:
-    row = con.execute("SELECT max(refresh_id) FROM _mirror_refresh").fetchone()
+    row = con.execute(f"SELECT max(refresh_id) FROM {book.TABLE} WHERE kind = 'refresh'").fetchone()
     return row[0] if row else None
 
 
@@ -52,7 +53,11 @@ def pending(con: Any) -> list[str] | None:
     """The published refresh (attached as ``PUB``) this file lacks, as a list (empty when it
     lacks none); ``None`` when it cannot be replayed (the caller copies the published file)."""
     mine = _last_refresh(con)
-    log = [r[0] for r in con.execute(f"SELECT DISTINCT refresh_id FROM {PUB}._mirror_refresh ORDER BY 1").fetchall()]
+    if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_catalog = ? AND table_name = ?",
+                       [PUB, book.TABLE]).fetchone():
+        return None  # the published file is in the older format (this one was converted): copy it
+    log = [r[0] for r in con.execute(f"SELECT DISTINCT refresh_id FROM {PUB}.{book.TABLE} WHERE kind = 'refresh' "
+                                     "ORDER BY 1").fetchall()]
     if mine is None:
         return None if log else []
     if mine not in log:
@@ -98,9 +103,11 @@ def replay(con: Any, refreshes: list[str]) -> int:
     copied = _replay_tables(con, refresh_id, tail, deleted) if deleted or tail.get("tables") else 0
     # Current-state tables are copied whole; logs only gain the refresh replayed (and are
     # pruned the same way the published file was).
-    for internal in ("_mirror_meta", "_mirror_state", "_mirror_quality"):
+    for internal in ("_mirror_meta", "_mirror_quality"):
         con.execute(f"DELETE FROM {internal}")
         con.execute(f"INSERT INTO {internal} BY NAME SELECT * FROM {PUB}.{internal}")
+    con.execute(f"DELETE FROM {book.TABLE} WHERE kind = 'state'")
+    con.execute(f"INSERT INTO {book.TABLE} BY NAME SELECT * FROM {PUB}.{book.TABLE} WHERE kind = 'state'")
     # Key-group counts (tens of thousands of rows for a big table): only the tables whose counts
     # the replayed refresh changed.
     touched = tail.get("groups", [])
@@ -108,9 +115,11 @@ def replay(con: Any, refreshes: list[str]) -> int:
         which = " WHERE table_name IN (SELECT unnest(?::VARCHAR[]))"
         con.execute(f"DELETE FROM _mirror_groups{which}", [touched])
         con.execute(f"INSERT INTO _mirror_groups BY NAME SELECT * FROM {PUB}._mirror_groups{which}", [touched])
-    for log in ("_mirror_refresh", "_mirror_table_log", "_mirror_drift"):
-        con.execute(f"DELETE FROM {log} WHERE refresh_id NOT IN (SELECT refresh_id FROM {PUB}.{log})")
-        con.execute(f"INSERT INTO {log} BY NAME SELECT * FROM {PUB}.{log} WHERE refresh_id = ?", [refresh_id])
+    for log, rows in ((book.TABLE, "kind <> 'state'"), ("_mirror_drift", "true")):
+        con.execute(f"DELETE FROM {log} WHERE {rows} AND refresh_id NOT IN "
+                    f"(SELECT refresh_id FROM {PUB}.{log} WHERE {rows})")
+        con.execute(f"INSERT INTO {log} BY NAME SELECT * FROM {PUB}.{log} WHERE {rows} AND refresh_id = ?",
+                    [refresh_id])
     con.execute("DELETE FROM _mirror_changes")
     return copied
 

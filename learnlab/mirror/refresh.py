@@ -22,12 +22,11 @@ from learnlab.config import Settings
 from learnlab.db.encoding import new_ulid, utcnow
 from learnlab.db.introspect import quote_identifier as q
 from learnlab.errors import ConfigError, LearnlabError, MirrorError
-from learnlab.mirror import apply, bulk, catchup, deletes, drift, quality
+from learnlab.mirror import apply, book, bulk, catchup, deletes, drift, quality
 from learnlab.mirror.apply import Context
 from learnlab.mirror.convert import is_invalid_text, sql_text
 from learnlab.mirror.plan import MirrorOptions, make_plans
 from learnlab.mirror.privacy import fingerprint, load_key
-from learnlab.mirror.quality import insert_rows
 from learnlab.mirror.report import Progress, ProgressEvent, RefreshReport, SourceReport, TableReport
 from learnlab.mirror.source import DbapiSource, SchemaMoved, Source, SqliteSource, Tracer, load_scanner
 from learnlab.mirror.state import TableState, forget_state, load_states, write_states
@@ -37,8 +36,6 @@ from learnlab.mirror.vectors import guess_dim
 DUCKDB_VARIABLE = "LEARNLAB_DUCKDB"
 DEFAULT_NAME = "analytics.duckdb"
 KEEP_REFRESHES = 1000
-LOG_COLUMNS = ("refresh_id", "source", "table_name", "mode", "inserted", "updated", "deleted", "late", "recovered",
-               "rows", "seconds", "watermark")
 
 SourceLike = Union[Settings, "Database", str, Path]  # noqa: F821 (Database imported lazily)
 SourcesArg = Union[SourceLike, Iterable[SourceLike], Mapping[str, SourceLike], None]
@@ -334,27 +331,29 @@ def _drop(ctx: Context, table: str) -> None:
 
 
 def _log(con: Any, report: RefreshReport, seconds: float) -> None:
+    """The refresh's rows of ``_mirror_refresh`` and ``_mirror_table_log`` (one INSERT into the book)."""
     started = report.started_at.astimezone(timezone.utc).replace(tzinfo=None)
+    rows = []
     for s in report.sources:
         pull = s.pull
         snap = s.snapshot_at.astimezone(timezone.utc).replace(tzinfo=None) if s.snapshot_at else None
-        con.execute(
-            "INSERT INTO _mirror_refresh VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [report.refresh_id, s.name, started, snap, seconds,
-             pull.bytes_received if pull else None, pull.seconds if pull else None, pull.changed if pull else None,
-             s.total("inserted"), s.total("updated"), s.total("deleted"), s.total("late"), s.total("recovered"),
-             "\n".join(s.drift) or None])
-        insert_rows(con, "_mirror_table_log", LOG_COLUMNS, [
+        rows += book.rows("_mirror_refresh", [(
+            report.refresh_id, s.name, started, snap, seconds,
+            pull.bytes_received if pull else None, pull.seconds if pull else None, pull.changed if pull else None,
+            s.total("inserted"), s.total("updated"), s.total("deleted"), s.total("late"), s.total("recovered"),
+            "\n".join(s.drift) or None)])
+        rows += book.rows("_mirror_table_log", [
             (report.refresh_id, s.name, t.table, t.mode, t.inserted, t.updated, t.deleted, t.late, t.recovered,
              t.rows, t.seconds, t.watermark) for t in s.tables.values()])
-        # Keep the log bounded: the last KEEP_REFRESHES refreshes of each source.
-        cutoff = con.execute("SELECT started_at FROM _mirror_refresh WHERE source = ? ORDER BY started_at DESC "
-                             "LIMIT 1 OFFSET ?", [s.name, KEEP_REFRESHES]).fetchone()
+    book.write(con, rows)
+    for s in report.sources:
+        # Keep the log bounded: the last KEEP_REFRESHES refreshes of each source (refresh ids
+        # are ULIDs: they sort in time order).
+        cutoff = con.execute(f"SELECT refresh_id FROM {book.TABLE} WHERE kind = 'refresh' AND source = ? "
+                             "ORDER BY refresh_id DESC LIMIT 1 OFFSET ?", [s.name, KEEP_REFRESHES]).fetchone()
         if cutoff:
-            old = "SELECT refresh_id FROM _mirror_refresh WHERE source = ? AND started_at <= ?"
-            con.execute(f"DELETE FROM _mirror_table_log WHERE source = ? AND refresh_id IN ({old})",
-                        [s.name, s.name, cutoff[0]])
-            con.execute("DELETE FROM _mirror_refresh WHERE source = ? AND started_at <= ?", [s.name, cutoff[0]])
+            con.execute(f"DELETE FROM {book.TABLE} WHERE kind IN ('refresh', 'table') AND source = ? "
+                        "AND refresh_id <= ?", [s.name, cutoff[0]])
 
 
 # -- reading --------------------------------------------------------------------------------------

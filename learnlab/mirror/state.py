@@ -1,4 +1,5 @@
-"""Per-source, per-table watermarks and plans, kept in ``_mirror_state`` inside the mirrored file.
+"""Per-source, per-table watermarks and plans, kept in ``_mirror_state`` inside the mirrored file
+(rows of ``_mirror_book``, see ``book``).
 
 Written in the same DuckDB transaction as the rows they describe: a refresh that does not
 commit leaves both at the previous refresh.
@@ -11,12 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from learnlab.mirror import book
 from learnlab.mirror.plan import ColumnPlan, TablePlan, kind_of
 from learnlab.mirror.report import TableReport
 
-COLUMNS = ("source", "table_name", "mode", "key_columns", "cursor_column", "signature", "columns_json",
-           "embedding_dim", "forms", "watermark", "watermark_id", "max_rowid", "top_key", "rows", "refresh_id", "refreshed_at",
-           "seconds", "inserted", "updated", "deleted", "late", "recovered")
+COLUMNS = book.columns("_mirror_state")
 
 
 @dataclass
@@ -74,14 +74,12 @@ def state_row(plan: TablePlan, signature: str, report: TableReport, *, forms: in
 
 def write_states(con: Any, source: str, rows: list[tuple]) -> None:
     """Replace the state of these tables of ``source`` (one DELETE, one INSERT)."""
-    from learnlab.mirror.quality import insert_rows
-
     if not rows:
         return
-    con.execute("DELETE FROM _mirror_state WHERE source = ? AND list_contains(?, table_name)",
+    con.execute(f"DELETE FROM {book.TABLE} WHERE kind = 'state' AND source = ? AND list_contains(?, table_name)",
                 [source, [r[1] for r in rows]])
-    insert_rows(con, "_mirror_state", COLUMNS, rows)
+    book.write(con, book.rows("_mirror_state", rows))
 
 
 def forget_state(con: Any, source: str, table: str) -> None:
-    con.execute("DELETE FROM _mirror_state WHERE source = ? AND table_name = ?", [source, table])
+    con.execute(f"DELETE FROM {book.TABLE} WHERE kind = 'state' AND source = ? AND table_name = ?", [source, table])

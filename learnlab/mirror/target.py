@@ -46,19 +46,6 @@ GEN = re.compile(r"^gen-(\d{6,})\.duckdb$")
 READER_GRACE = 0.1
 INTERNAL_DDL = (
     """CREATE TABLE IF NOT EXISTS _mirror_meta (key VARCHAR, value VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS _mirror_state (
-        source VARCHAR, table_name VARCHAR, mode VARCHAR, key_columns VARCHAR, cursor_column VARCHAR,
-        signature VARCHAR, columns_json VARCHAR, embedding_dim INTEGER, forms BIGINT,
-        watermark TIMESTAMP, watermark_id VARCHAR, max_rowid BIGINT, top_key VARCHAR, rows BIGINT,
-        refresh_id VARCHAR, refreshed_at TIMESTAMP, seconds DOUBLE,
-        inserted BIGINT, updated BIGINT, deleted BIGINT, late BIGINT, recovered BIGINT)""",
-    """CREATE TABLE IF NOT EXISTS _mirror_refresh (
-        refresh_id VARCHAR, source VARCHAR, started_at TIMESTAMP, snapshot_at TIMESTAMP, seconds DOUBLE,
-        pull_bytes BIGINT, pull_seconds DOUBLE, pull_changed BOOLEAN,
-        inserted BIGINT, updated BIGINT, deleted BIGINT, late BIGINT, recovered BIGINT, drift VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS _mirror_table_log (
-        refresh_id VARCHAR, source VARCHAR, table_name VARCHAR, mode VARCHAR, inserted BIGINT, updated BIGINT,
-        deleted BIGINT, late BIGINT, recovered BIGINT, rows BIGINT, seconds DOUBLE, watermark TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS _mirror_quality (
         source VARCHAR, table_name VARCHAR, column_name VARCHAR, row_id VARCHAR, stored_type VARCHAR,
         stored_value VARCHAR, problem VARCHAR, refresh_id VARCHAR, seen_at TIMESTAMP)""",
@@ -69,11 +56,9 @@ INTERNAL_DDL = (
     """CREATE TABLE IF NOT EXISTS _mirror_groups (
         source VARCHAR, table_name VARCHAR, p INTEGER, g VARCHAR, n BIGINT)""",
 )
-INTERNAL_TABLES = ("_mirror_meta", "_mirror_state", "_mirror_refresh", "_mirror_table_log",
+# (_mirror_state, _mirror_refresh and _mirror_table_log are views over _mirror_book: see ``book``)
+INTERNAL_TABLES = ("_mirror_meta", "_mirror_book", "_mirror_state", "_mirror_refresh", "_mirror_table_log",
                    "_mirror_quality", "_mirror_drift", "_mirror_groups")
-FORMAT_VERSION = "1"
-# Columns added to the bookkeeping tables after files were first written (old files gain them).
-ADDED_COLUMNS = (("_mirror_state", "max_rowid", "BIGINT"), ("_mirror_state", "top_key", "VARCHAR"))
 
 
 class MirrorBusy(MirrorError):
@@ -98,13 +83,16 @@ def setup_connection(con: Any) -> None:
 
 
 def create_internal_tables(con: Any) -> None:
+    from learnlab.mirror import book
+
     for ddl in INTERNAL_DDL:
         con.execute(ddl)
-    for table, column, kind in ADDED_COLUMNS:
-        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     con.execute("DROP SCHEMA IF EXISTS _learnlab_delta CASCADE")  # (where older refreshes kept changed rows)
-    if not con.execute("SELECT 1 FROM _mirror_meta WHERE key = 'format'").fetchone():
-        con.execute("INSERT INTO _mirror_meta VALUES ('format', ?)", [FORMAT_VERSION])
+    row = con.execute("SELECT value FROM _mirror_meta WHERE key = 'format'").fetchone()
+    if row is None or row[0] != book.FORMAT:
+        book.create(con)
+        con.execute("DELETE FROM _mirror_meta WHERE key = 'format'")
+        con.execute("INSERT INTO _mirror_meta VALUES ('format', ?)", [book.FORMAT])
 
 
 @dataclass
