@@ -30,7 +30,7 @@ from learnlab.mirror.convert import sql_text
 from learnlab.mirror.plan import TablePlan, make_plans
 from learnlab.mirror.report import Progress, ProgressEvent, TableReport
 from learnlab.mirror.source import SqliteSource
-from learnlab.mirror.state import TableState, load_states
+from learnlab.mirror.state import TableState
 
 KINDS = ("text", "integer", "boolean", "datetime")
 
@@ -41,17 +41,17 @@ def eligible(plan: TablePlan) -> bool:
             and all(c.kind in KINDS for c in plan.mirrored))
 
 
-def copy_tables(ctx: apply.Context, full: bool, progress: Progress | None = None
+def copy_tables(ctx: apply.Context, states: dict[str, TableState], full: bool, progress: Progress | None = None
                 ) -> dict[str, tuple[TableReport, TableState, list]]:
     """Copy the big tables that need a full copy; ``{table: (report, state to continue from,
     rows with bad values)}`` (their quality rows are written once the snapshot is open).
+    ``states``: the source's, from ``load_states``.
 
     Call inside the refresh's DuckDB transaction, before ``source.begin``.
     """
     source = ctx.source
     if not isinstance(source, SqliteSource):
         return {}
-    states = load_states(ctx.con, source.name)
     plans, _ = make_plans(source.schema(), ctx.options, {t: s.embedding_dim for t, s in states.items()})
     fingerprint = ctx.key_fingerprint
     todo = [p for p in plans if eligible(p) and (

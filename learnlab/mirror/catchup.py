@@ -53,9 +53,8 @@ def pending(con: Any) -> list[str] | None:
     """The published refresh (attached as ``PUB``) this file lacks, as a list (empty when it
     lacks none); ``None`` when it cannot be replayed (the caller copies the published file)."""
     mine = _last_refresh(con)
-    if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_catalog = ? AND table_name = ?",
-                       [PUB, book.TABLE]).fetchone():
-        return None  # the published file is in the older format (this one was converted): copy it
+    if con.execute(f"SELECT value FROM {PUB}._mirror_meta WHERE key = 'format'").fetchone() != (book.FORMAT,):
+        return None  # the published file is in an older format (this one was converted): copy it
     log = [r[0] for r in con.execute(f"SELECT DISTINCT refresh_id FROM {PUB}.{book.TABLE} WHERE kind = 'refresh' "
                                      "ORDER BY 1").fetchall()]
     if mine is None:

@@ -216,11 +216,12 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
             ctx = Context(con, source, options, key, fingerprint(key), report.refresh_id, utcnow(), tracer,
                           validate_text=validate, appended=appended,
                           groups_touched=groups_touched)
-            copied = bulk.copy_tables(ctx, full, progress)  # before the snapshot: see bulk
+            states = load_states(con, source.name)
+            copied = bulk.copy_tables(ctx, states, full, progress)  # before the snapshot: see bulk
             source.begin(con)
             began.append(source)
             ctx.now = source.snapshot_at
-            report.sources.append(_sync_source(ctx, progress, full, copied))
+            report.sources.append(_sync_source(ctx, states, progress, full, copied))
         if validate:
             con.execute("DELETE FROM _mirror_meta WHERE key = 'validate_text'")
             con.execute("INSERT INTO _mirror_meta VALUES ('validate_text', 'true')")
@@ -243,12 +244,11 @@ def _run(writer: Any, sources: list[Source], options: MirrorOptions, key: bytes,
                 pass
 
 
-def _sync_source(ctx: Context, progress: Progress | None, full: bool,
+def _sync_source(ctx: Context, states: dict[str, TableState], progress: Progress | None, full: bool,
                  copied: dict[str, tuple[TableReport, TableState, list]] | None = None) -> SourceReport:
     source = ctx.source
     t0 = time.perf_counter()
     out = SourceReport(source.name, source.path, snapshot_at=source.snapshot_at, pull=source.pull_report)
-    states = load_states(ctx.con, source.name)
     ctx.shared = frozenset(r[0] for r in ctx.run("SELECT DISTINCT table_name FROM _mirror_state WHERE source <> ?",
                                                  [source.name]).fetchall())
     plans, out.excluded = make_plans(source.schema(), ctx.options,
