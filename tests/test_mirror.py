@@ -23,6 +23,7 @@ from learnlab.db.encoding import format_datetime, new_ulid, to_epoch_ms
 from learnlab.db.engine import connect
 from learnlab.errors import MirrorError
 from learnlab.migrate import upgrade
+from learnlab.mirror import book
 from learnlab.mirror.plan import MirrorOptions
 from learnlab.mirror.privacy import hmac_hex, load_key
 from learnlab.mirror.status import status
@@ -239,6 +240,52 @@ def test_incremental_refresh_reads_only_changed_rows_through_the_updatedAt_index
     explained = " ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + changed_sql).fetchall())
     assert "MULTI-INDEX OR" in explained and "AIUsage_updatedAt_idx" in explained
     assert "SCAN" not in explained and "rowid>?" in explained
+    equal(settings, tmp_path)
+
+
+def test_a_quiet_table_skips_its_safety_window_until_a_row_in_it_changes(db, settings, tmp_path):
+    """Rows inside the safety window are re-read only when they differ from what the last refresh
+    left: a value changed without a new cursor, a late commit into the window, a late insert."""
+    ids = populate(db, users=4)  # users a minute apart: the last one is inside User's window
+    last = T0 + timedelta(minutes=3)
+    run(settings, tmp_path)
+    assert run(settings, tmp_path)["User"].read == 1  # re-read once more: the digests are kept now
+    seen: list[str] = []
+    quiet = run(settings, tmp_path, tracer=lambda sql, p: seen.append(sql))
+    assert {t.table: t.read for t in quiet.sources[0].tables.values() if t.read} == {}
+    assert not any("_learnlab_stage" in s for s in seen)
+    conn = raw(settings)
+    # the same cursor, another value (two writes in one millisecond): the window shows it
+    conn.execute('UPDATE "User" SET username = ? WHERE id = ?', ("same-ms", ids[-1]))
+    report = run(settings, tmp_path)
+    assert (report["User"].read, report["User"].updated) == (1, 1) and report["AIUsage"].read == 0
+    assert run(settings, tmp_path)["User"].read == 0
+    # a late commit: a cursor inside the window, older than the watermark
+    conn.execute('UPDATE "User" SET username = ?, "updatedAt" = ? WHERE id = ?',
+                 ("late", format_datetime(last - timedelta(seconds=5)), ids[1]))
+    assert run(settings, tmp_path)["User"].updated == 1
+    # a late insert (an old cursor, a new rowid)
+    conn.execute('INSERT INTO "User" (id, email, "updatedAt") VALUES (?, ?, ?)',
+                 (new_ulid(T0), "late@example.com", format_datetime(T0 - timedelta(days=3))))
+    report = run(settings, tmp_path)
+    assert report["User"].inserted == 1 and report["User"].late == 1
+    assert run(settings, tmp_path)["User"].read == 2  # the last rowid moved: the window once more
+    assert run(settings, tmp_path)["User"].read == 0
+    names = dict(query(tmp_path, 'SELECT id, username FROM "User"'))
+    assert names[ids[-1]] == hmac_hex("same-ms", load_key(duck(tmp_path)))
+    equal(settings, tmp_path)
+
+
+def test_a_window_of_more_rows_than_the_digest_takes_is_read_as_before(db, settings, tmp_path, monkeypatch):
+    from learnlab.mirror import window
+
+    monkeypatch.setattr(window, "ROWS", 2)  # (seen in this process only: in-process refreshes)
+    populate(db, users=2)  # the last user's 3 AIUsage rows share its cursor
+    db.close()  # no other SQLite connection in this process during in-process refreshes (see worker)
+    run(settings, tmp_path, in_process=True)
+    run(settings, tmp_path, in_process=True)
+    report = run(settings, tmp_path, in_process=True)
+    assert report["AIUsage"].read == 3 and report["User"].read == 0
     equal(settings, tmp_path)
 
 
@@ -683,7 +730,7 @@ def test_bookkeeping_is_one_narrow_table_behind_the_views_readers_know(db, setti
         assert con.execute("SELECT count(*), count(DISTINCT refresh_id) FROM _mirror_refresh").fetchone() == (1 * 2, 2)
         n_tables = con.execute("SELECT count(*) FROM _mirror_state").fetchone()[0]
         assert con.execute("SELECT count(*) FROM _mirror_table_log").fetchone()[0] == 2 * n_tables
-        assert con.execute("SELECT value FROM _mirror_meta WHERE key = 'format'").fetchone() == ("2",)
+        assert con.execute("SELECT value FROM _mirror_meta WHERE key = 'format'").fetchone() == (book.FORMAT,)
     finally:
         con.close()
 
@@ -693,6 +740,7 @@ def test_the_log_keeps_the_last_refreshes_of_each_source(db, settings, tmp_path,
 
     monkeypatch.setattr(sys.modules["learnlab.mirror.refresh"], "KEEP_REFRESHES", 2)
     populate(db, users=1)
+    db.close()  # no other SQLite connection in this process during in-process refreshes (see worker)
     ids = [run(settings, tmp_path, in_process=True).refresh_id for _ in range(4)]
     kept = [r[0] for r in query(tmp_path, "SELECT refresh_id FROM _mirror_refresh ORDER BY refresh_id")]
     assert kept == ids[-2:]  # the last KEEP_REFRESHES, this one included
@@ -732,7 +780,7 @@ def test_a_mirror_written_in_the_older_format_is_converted_and_keeps_its_waterma
             assert after[(row[0], row[1])][:11] == row[:11]  # plans and watermarks kept
     assert query(tmp_path, "SELECT * FROM _mirror_table_log WHERE refresh_id = ? ORDER BY table_name",
                  [log_before[0][0]]) == log_before
-    assert query(tmp_path, "SELECT value FROM _mirror_meta WHERE key = 'format'") == [("2",)]
+    assert query(tmp_path, "SELECT value FROM _mirror_meta WHERE key = 'format'") == [(book.FORMAT,)]
     assert status(duck(tmp_path)).table("User").rows == 4
     equal(settings, tmp_path)
 

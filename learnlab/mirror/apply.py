@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from learnlab.db.introspect import quote_identifier as q
-from learnlab.mirror import catchup, convert, deletes, quality, vectors
+from learnlab.mirror import catchup, convert, deletes, quality, vectors, window
 from learnlab.mirror.convert import BAD, FORMS, HIDDEN, SOURCE, convert_select, source_select, sql_text
 from learnlab.mirror.cursor import changed_where
 from learnlab.mirror.plan import MirrorOptions, TablePlan
@@ -320,6 +320,7 @@ class Facts:
     source_rows: int
     target_rows: int
     changed: bool                       # does the changed-rows predicate match anything?
+    window: str | None = None           # digest of the rows it matches, if few (``window``)
 
 
 def changed_rows_where(ctx: Context, plan: TablePlan, state: TableState, rowid: bool) -> str:
@@ -349,12 +350,13 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
         else:
             last = "NULL, NULL, NULL"
         parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, (SELECT count(*) FROM {t}), "
-                     f"EXISTS (SELECT 1 FROM {t} WHERE {where})")
+                     f"EXISTS (SELECT 1 FROM {t} WHERE {where}), {window.rows_sql(plan, where, rowid)}")
     out: dict[str, Facts] = {}
-    for name, rowid, top_id, top_key, at_max, n, changed in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
+    for name, rowid, top_id, top_key, at_max, n, changed, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
         plan = next(p for p, _ in items if p.name == name)
         top = (int(top_id) if top_id is not None else 0, _keep_key(ctx, plan, top_key)) if int(rowid) else (None, None)
-        out[name] = Facts(top, _keep_key(ctx, plan, at_max), int(n), 0, str(changed) in ("1", "True", "true"))
+        out[name] = Facts(top, _keep_key(ctx, plan, at_max), int(n), 0, str(changed) in ("1", "True", "true"),
+                          window.digest(rows, ctx.key))
     counts = " UNION ALL ".join(f"SELECT {sql_text(p.name)}, count(*) FROM {q(p.name)} WHERE {ctx.mine(p.name)}"
                                 for p, _ in items)
     for name, n in ctx.run(counts).fetchall():
@@ -384,7 +386,10 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
             suspect = facts.at_max_rowid != state.top_key
         else:
             suspect = True
-    staged, report.read = stage(ctx, plan, where, facts.target_rows) if facts.changed else (STAGE, 0)
+    # The rows the read would return are the ones the last refresh left (``window``): nothing to read.
+    unchanged = facts.window is not None and facts.window == state.window_digest and not suspect
+    staged, report.read = (stage(ctx, plan, where, facts.target_rows) if facts.changed and not unchanged
+                           else (STAGE, 0))
     forms, watermark, wid = state.forms, state.watermark, state.watermark_id
     report.rows = facts.target_rows
     if report.read:
@@ -419,7 +424,11 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
     else:
         report.seconds = time.perf_counter() - t0
     report.watermark = watermark
-    ctx.save(plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid, top=top)
+    # The next read asks for the same rows when the watermark and the last rowid stay: keep their digest.
+    same_read = (copied is None and not suspect and watermark == state.watermark and top[0] == state.max_rowid
+                 and not (report.deleted or report.recovered))
+    ctx.save(plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid, top=top,
+             window_digest=facts.window if same_read else None)
     return report
 
 

@@ -8,7 +8,7 @@ of ``_mirror_book`` (kind, source, table, refresh, a JSON body: 5 columns), and
 columns and types they always had (status, notebooks and SQL read them as before).
 
 Files written before (format 1, three tables) are converted when a refresh first opens them
-for writing, in one transaction.
+for writing, in one transaction; files of format 2 get the views of format 3.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from learnlab.mirror.convert import sql_text
 TABLE = "_mirror_book"
 COLUMNS = ("kind", "source", "table_name", "refresh_id", "body")
 DDL = f"CREATE TABLE IF NOT EXISTS {TABLE} (kind VARCHAR, source VARCHAR, table_name VARCHAR, refresh_id VARCHAR, body VARCHAR)"
-FORMAT = "2"
+FORMAT = "3"  # 2: the book; 3: _mirror_state.window_digest
 
 # view: (kind, its columns and types)
 VIEWS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
@@ -33,7 +33,7 @@ VIEWS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
         ("embedding_dim", "INTEGER"), ("forms", "BIGINT"), ("watermark", "TIMESTAMP"), ("watermark_id", "VARCHAR"),
         ("max_rowid", "BIGINT"), ("top_key", "VARCHAR"), ("rows", "BIGINT"), ("refresh_id", "VARCHAR"),
         ("refreshed_at", "TIMESTAMP"), ("seconds", "DOUBLE"), ("inserted", "BIGINT"), ("updated", "BIGINT"),
-        ("deleted", "BIGINT"), ("late", "BIGINT"), ("recovered", "BIGINT"))),
+        ("deleted", "BIGINT"), ("late", "BIGINT"), ("recovered", "BIGINT"), ("window_digest", "VARCHAR"))),
     "_mirror_refresh": ("refresh", (
         ("refresh_id", "VARCHAR"), ("source", "VARCHAR"), ("started_at", "TIMESTAMP"), ("snapshot_at", "TIMESTAMP"),
         ("seconds", "DOUBLE"), ("pull_bytes", "BIGINT"), ("pull_seconds", "DOUBLE"), ("pull_changed", "BOOLEAN"),
@@ -53,12 +53,13 @@ def columns(view: str) -> tuple[str, ...]:
 def _view_sql(view: str) -> str:
     kind, cols = VIEWS[view]
     spec = json.dumps(dict(cols))
-    return (f"CREATE VIEW IF NOT EXISTS {view} AS SELECT unnest(json_transform(body, {sql_text(spec)})) "
+    return (f"CREATE OR REPLACE VIEW {view} AS SELECT unnest(json_transform(body, {sql_text(spec)})) "
             f"FROM {TABLE} WHERE kind = {sql_text(kind)}")
 
 
 def create(con: Any) -> None:
-    """The book and its views; a format-1 file's three tables become book rows (one transaction)."""
+    """The book and its views (made again: a newer format may have more columns); a format-1
+    file's three tables become book rows (one transaction)."""
     con.execute(DDL)
     old = [r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
@@ -73,11 +74,10 @@ def create(con: Any) -> None:
 def _convert(con: Any, old: list[str]) -> None:
     con.execute("BEGIN")
     try:
-        if "_mirror_state" in old:  # files older still lack these two
-            con.execute("ALTER TABLE _mirror_state ADD COLUMN IF NOT EXISTS max_rowid BIGINT")
-            con.execute("ALTER TABLE _mirror_state ADD COLUMN IF NOT EXISTS top_key VARCHAR")
         for view in old:
             kind, cols = VIEWS[view]
+            for c, type_ in cols:  # columns added since (older files lack max_rowid and top_key too)
+                con.execute(f"ALTER TABLE {view} ADD COLUMN IF NOT EXISTS {q(c)} {type_}")
             body = f"to_json(struct_pack({', '.join(f'{q(c)} := {q(c)}' for c, _ in cols)}))::VARCHAR"
             table = "table_name" if "table_name" in dict(cols) else "NULL"
             con.execute(f"INSERT INTO {TABLE} SELECT {sql_text(kind)}, source, {table}, refresh_id, {body} FROM {view}")

@@ -36,6 +36,7 @@ class TableState:
     top_key: str | None
     rows: int
     refresh_id: str | None = None
+    window_digest: str | None = None  # of the rows the next incremental read would re-read (``window``)
 
     @classmethod
     def from_row(cls, row: tuple) -> "TableState":
@@ -45,7 +46,7 @@ class TableState:
         return cls(d["source"], d["table_name"], d["mode"], tuple(json.loads(d["key_columns"] or "[]")),
                    d["cursor_column"], d["signature"], cols, d["embedding_dim"], int(d["forms"] or 0),
                    d["watermark"], d["watermark_id"], d["max_rowid"], d["top_key"], int(d["rows"] or 0),
-                   d["refresh_id"])
+                   d["refresh_id"], d.get("window_digest"))
 
 
 def load_states(con: Any, source: str) -> dict[str, TableState]:
@@ -64,12 +65,12 @@ def all_columns_elsewhere(con: Any, source: str, table: str) -> set[str]:
 
 def state_row(plan: TablePlan, signature: str, report: TableReport, *, forms: int, watermark: datetime | None,
               watermark_id: str | None, refresh_id: str, refreshed_at: datetime,
-              top: tuple[int | None, str | None] = (None, None)) -> tuple:
+              top: tuple[int | None, str | None] = (None, None), window_digest: str | None = None) -> tuple:
     """One ``_mirror_state`` row (written with the others by ``write_states``)."""
     return (report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
             plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, top[0], top[1], report.rows,
             refresh_id, refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
-            report.recovered)
+            report.recovered, window_digest)
 
 
 def write_states(con: Any, source: str, rows: list[tuple]) -> None:

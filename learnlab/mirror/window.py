@@ -1,0 +1,48 @@
+"""Skipping the safety window's re-read when none of its rows changed.
+
+Every incremental read starts a safety window before the table's watermark (writers whose
+transactions commit late), so a table that no one writes to still re-reads its last rows at
+every refresh, and comparing them costs ~25 ms of DuckDB statements per table whatever their
+number (a seeded platform, 20 quiet tables: 0.6-0.9 s for a refresh that changes nothing).
+
+The facts query (one SQLite statement for every table, see ``apply.table_facts``) also
+returns, for each table, the rows the read would return, each as its rowid and the exact SQL
+literal of every mirrored column (SQLite's ``quote``, in hex), when there are at most ``ROWS``
+of them. Their keyed digest is kept in the table's state when the refresh ends with the same
+watermark and last rowid, that is when the next read will ask for the same rows. If the next
+refresh finds the same digest, the rows it would re-read are exactly the ones the mirror
+already holds from the last refresh: the read is skipped. Any change shows: a row written
+or committed late enters the range (or changes a value in it), an insert has a higher rowid.
+Deletions are found by the counts, as always.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from learnlab.db.introspect import quote_identifier as q
+from learnlab.mirror.plan import TablePlan
+
+ROWS = 64  # beyond this many rows in the window, the read happens anyway
+
+
+def rows_sql(plan: TablePlan, where: str, rowid: bool) -> str:
+    """A SQLite scalar: a JSON array with one array of literals per row ``where`` selects (at most ``ROWS + 1``)."""
+    # hex: text that is not UTF-8 stays exact and cannot fail the reader.
+    literals = ", ".join([*(["rowid"] if rowid else []), *(f"hex(quote({q(c.name)}))" for c in plan.mirrored)])
+    return (f"(SELECT json_group_array(r) FROM (SELECT json_array({literals}) AS r FROM {q(plan.name)} "
+            f"WHERE {where} LIMIT {ROWS + 1}))")
+
+
+def digest(value: Any, key: bytes) -> str | None:
+    """The keyed digest of the rows ``rows_sql`` returned (order does not matter); None past ``ROWS``."""
+    if value is None:
+        return None
+    rows = json.loads(value)
+    if len(rows) > ROWS:
+        return None
+    lines = sorted(r if isinstance(r, str) else json.dumps(r, separators=(",", ":")) for r in rows)
+    return hmac.new(key, "\n".join(lines).encode(), hashlib.sha256).hexdigest()
