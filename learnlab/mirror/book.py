@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from learnlab.db.introspect import quote_identifier as q
 from learnlab.mirror.convert import sql_text
+from learnlab.mirror.quality import insert_rows
 
 TABLE = "_mirror_book"
 COLUMNS = ("kind", "source", "table_name", "refresh_id", "body")
@@ -109,6 +110,4 @@ def rows(view: str, values: Iterable[Sequence[Any]]) -> list[tuple]:
 
 
 def write(con: Any, book_rows: list[tuple]) -> None:
-    from learnlab.mirror.quality import insert_rows
-
     insert_rows(con, TABLE, COLUMNS, book_rows)
