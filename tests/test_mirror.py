@@ -289,29 +289,40 @@ def test_a_window_of_more_rows_than_the_digest_takes_is_read_as_before(db, setti
     equal(settings, tmp_path)
 
 
-def test_changed_where_keeps_every_form_at_or_after_the_bound_and_unparsable_values():
+@pytest.mark.parametrize("bound", [datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC),  # 14 h before: the day before
+                                   datetime(2024, 5, 6, 19, 8, 9, 123000, tzinfo=UTC)])  # the same day
+def test_changed_where_keeps_every_form_at_or_after_the_bound_and_unparsable_values(bound):
     """The clause alone, on SQLite: each stored form just before the bound is left out, at the
-    bound kept; text and blobs that are no date are always re-read (the quality table reports
-    them)."""
+    bound kept (offsets from -12:00 to +14:00 move the local date across midnight); text and blobs
+    that are no date are always re-read (the quality table reports them)."""
     from learnlab.mirror.cursor import changed_where
 
-    bound = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
-    minus_5h = timezone(timedelta(hours=-5))
+    def at(offset_hours: int, delta: timedelta) -> str:
+        return (bound + delta).astimezone(timezone(timedelta(hours=offset_hours))).isoformat()
+
     values = {
         "ms before": to_epoch_ms(bound) - 1, "ms at": to_epoch_ms(bound),
         "iso before": format_datetime(bound - timedelta(seconds=1)), "iso at": format_datetime(bound),
+        "z at": bound.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "space before": f"{bound - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}",
         "space after": f"{bound + timedelta(seconds=1):%Y-%m-%d %H:%M:%S}",
-        "offset before": (bound - timedelta(seconds=1)).astimezone(minus_5h).isoformat(),
-        "offset at": bound.astimezone(minus_5h).isoformat(),
-        "junk text": "2024-05-06 not a time", "blob": b"\x00\x01", "null": None,
+        "-12h before": at(-12, -timedelta(seconds=1)), "-12h at": at(-12, timedelta(0)),
+        "-5h before": at(-5, -timedelta(seconds=1)), "-5h at": at(-5, timedelta(0)),
+        "+14h before": at(14, -timedelta(seconds=1)), "+14h at": at(14, timedelta(0)),
+        "iso a day before": format_datetime(bound - timedelta(hours=20)),
+        "space a day before": f"{bound - timedelta(hours=20):%Y-%m-%d %H:%M:%S}",
+        "junk text": f"{bound:%Y-%m-%d} not a time", "blob": b"\x00\x01", "null": None,
     }
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE t (name TEXT, at DATETIME)")
     conn.execute("CREATE INDEX t_at ON t (at)")
     conn.executemany("INSERT INTO t VALUES (?, ?)", list(values.items()))
-    picked = {r[0] for r in conn.execute(f"SELECT name FROM t WHERE {changed_where('at', bound)}")}
-    assert picked == {"ms at", "iso at", "space after", "offset at", "junk text", "blob", "null"}
+    where = changed_where("at", bound)
+    picked = {r[0] for r in conn.execute(f"SELECT name FROM t WHERE {where}")}
+    assert picked == {"ms at", "iso at", "z at", "space after", "-12h at", "-5h at", "+14h at", "junk text",
+                      "blob", "null"}
+    plan = " ".join(r[-1] for r in conn.execute(f"EXPLAIN QUERY PLAN SELECT name FROM t WHERE {where}"))
+    assert "MULTI-INDEX OR" in plan and "SCAN" not in plan
 
 
 def test_changed_rows_in_other_stored_forms_are_not_skipped(db, settings, tmp_path):
