@@ -349,14 +349,15 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
                     f"(SELECT {key} FROM {t} WHERE rowid = {int(state.max_rowid or 0)})")
         else:
             last = "NULL, NULL, NULL"
-        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, (SELECT count(*) FROM {t}), "
-                     f"EXISTS (SELECT 1 FROM {t} WHERE {where}), {window.rows_sql(plan, where, rowid)}")
+        # The changed rows, counted up to a few (how many matter only for ``window``).
+        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, (SELECT count(*) FROM {t}), w.n, "
+                     f"{window.rows_sql(plan, where, rowid, 'w.n')} "
+                     f"FROM (SELECT {window.matching_sql(plan, where)} AS n) w")
     out: dict[str, Facts] = {}
     for name, rowid, top_id, top_key, at_max, n, changed, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
         plan = next(p for p, _ in items if p.name == name)
         top = (int(top_id) if top_id is not None else 0, _keep_key(ctx, plan, top_key)) if int(rowid) else (None, None)
-        out[name] = Facts(top, _keep_key(ctx, plan, at_max), int(n), 0, str(changed) in ("1", "True", "true"),
-                          window.digest(rows, ctx.key))
+        out[name] = Facts(top, _keep_key(ctx, plan, at_max), int(n), 0, int(changed) > 0, window.digest(rows, ctx.key))
     counts = " UNION ALL ".join(f"SELECT {sql_text(p.name)}, count(*) FROM {q(p.name)} WHERE {ctx.mine(p.name)}"
                                 for p, _ in items)
     for name, n in ctx.run(counts).fetchall():

@@ -29,12 +29,20 @@ from learnlab.mirror.plan import TablePlan
 ROWS = 64  # beyond this many rows in the window, the read happens anyway
 
 
-def rows_sql(plan: TablePlan, where: str, rowid: bool) -> str:
-    """A SQLite scalar: a JSON array with one array of literals per row ``where`` selects (at most ``ROWS + 1``)."""
+def matching_sql(plan: TablePlan, where: str) -> str:
+    """A SQLite scalar: how many rows ``where`` selects, counted up to ``ROWS + 1`` (on the cursor's
+    index: the clause needs no row)."""
+    return f"(SELECT count(*) FROM (SELECT 1 FROM {q(plan.name)} WHERE {where} LIMIT {ROWS + 1}))"
+
+
+def rows_sql(plan: TablePlan, where: str, rowid: bool, matching: str) -> str:
+    """A SQLite scalar: a JSON array with one array of literals per row ``where`` selects, when
+    ``matching`` (``matching_sql``'s value) is at most ``ROWS``; else NULL (a busy table's rows are
+    not read for nothing)."""
     # hex: text that is not UTF-8 stays exact and cannot fail the reader.
     literals = ", ".join([*(["rowid"] if rowid else []), *(f"hex(quote({q(c.name)}))" for c in plan.mirrored)])
-    return (f"(SELECT json_group_array(r) FROM (SELECT json_array({literals}) AS r FROM {q(plan.name)} "
-            f"WHERE {where} LIMIT {ROWS + 1}))")
+    return (f"CASE WHEN {matching} <= {ROWS} THEN (SELECT json_group_array(r) FROM (SELECT json_array({literals}) "
+            f"AS r FROM {q(plan.name)} WHERE {where})) END")
 
 
 def digest(value: Any, key: bytes) -> str | None:
@@ -42,7 +50,5 @@ def digest(value: Any, key: bytes) -> str | None:
     if value is None:
         return None
     rows = json.loads(value)
-    if len(rows) > ROWS:
-        return None
     lines = sorted(r if isinstance(r, str) else json.dumps(r, separators=(",", ":")) for r in rows)
     return hmac.new(key, "\n".join(lines).encode(), hashlib.sha256).hexdigest()
