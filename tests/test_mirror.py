@@ -276,6 +276,22 @@ def test_a_quiet_table_skips_its_safety_window_until_a_row_in_it_changes(db, set
     equal(settings, tmp_path)
 
 
+def test_a_quiet_refresh_in_a_fresh_process_does_not_load_arrow(db, settings, tmp_path):
+    """A one-shot `learnlab mirror` pays its imports: bookkeeping rows go in as literals, so a
+    refresh that reads nothing never imports pyarrow.dataset (~70 ms)."""
+    import subprocess
+    import sys
+
+    populate(db, users=2)
+    for _ in range(3):  # the first copy, then the window digests
+        run(settings, tmp_path)
+    script = ("import sys; from learnlab import mirror; "
+              f"r = mirror.refresh({str(settings.database_path)!r}, {str(duck(tmp_path))!r}, in_process=True); "
+              "print(sum(t.read for t in r.tables.values()), 'pyarrow.dataset' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False"]
+
+
 def test_a_window_of_more_rows_than_the_digest_takes_is_read_as_before(db, settings, tmp_path, monkeypatch):
     from learnlab.mirror import window
 
