@@ -354,10 +354,10 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
                      f"{window.rows_sql(plan, where, rowid, 'w.n')} "
                      f"FROM (SELECT {window.matching_sql(plan, where)} AS n) w")
     out: dict[str, Facts] = {}
-    for name, rowid, top_id, top_key, at_max, n, changed, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
+    for name, rowid, top_id, top_key, at_max, n, matching, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
         plan = next(p for p, _ in items if p.name == name)
         top = (int(top_id) if top_id is not None else 0, _keep_key(ctx, plan, top_key)) if int(rowid) else (None, None)
-        out[name] = Facts(top, _keep_key(ctx, plan, at_max), int(n), 0, int(changed) > 0, window.digest(rows, ctx.key))
+        out[name] = Facts(top, _keep_key(ctx, plan, at_max), int(n), 0, int(matching) > 0, window.digest(rows, ctx.key))
     counts = " UNION ALL ".join(f"SELECT {sql_text(p.name)}, count(*) FROM {q(p.name)} WHERE {ctx.mine(p.name)}"
                                 for p, _ in items)
     for name, n in ctx.run(counts).fetchall():

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 from learnlab.errors import MirrorError
+from learnlab.mirror import book
 from learnlab.mirror.convert import sql_text
 from learnlab.mirror.source import WRITER_CONFIG
 
@@ -83,8 +84,6 @@ def setup_connection(con: Any) -> None:
 
 
 def create_internal_tables(con: Any) -> None:
-    from learnlab.mirror import book
-
     for ddl in INTERNAL_DDL:
         con.execute(ddl)
     con.execute("DROP SCHEMA IF EXISTS _learnlab_delta CASCADE")  # (where older refreshes kept changed rows)
