@@ -61,6 +61,8 @@ class Context:
     groups_touched: set[str] = field(default_factory=set)
     # Tables holding other sources' rows too (``mine`` must then filter on ``_source``); None: unknown yet.
     shared: frozenset[str] | None = None
+    # (index in ``states``, plan, where, has rowids) of the tables whose next read asks for other rows (``keep_windows``)
+    next_windows: list = field(default_factory=list)
 
     def save(self, plan: TablePlan, signature: str, report: TableReport, **kw: Any) -> None:
         self.states.append(state_row(plan, signature, report, refresh_id=self.refresh_id,
@@ -230,6 +232,8 @@ def load(ctx: Context, plan: TablePlan, state: TableState | None, mode: str) -> 
     report.seconds = time.perf_counter() - t0
     ctx.save(plan, plan.signature(ctx.key_fingerprint), report, forms=forms, watermark=watermark,
              watermark_id=wid, top=top)
+    if plan.mode == "incremental":
+        _next_window(ctx, plan, watermark, top)
     return report
 
 
@@ -323,15 +327,15 @@ class Facts:
     window: str | None = None           # digest of the rows it matches, if few (``window``)
 
 
-def changed_rows_where(ctx: Context, plan: TablePlan, state: TableState, rowid: bool) -> str:
+def changed_rows_where(ctx: Context, plan: TablePlan, watermark: datetime | None, max_rowid: int | None) -> str:
     """Rows whose cursor may be at or after ``watermark - safety window``, plus rows past the
-    last rowid (inserts committed later than even the window); "" reads everything."""
-    if state.watermark is None:
+    last rowid (inserts committed later than even the window; None: no rowids); "" reads everything."""
+    if watermark is None:
         return ""
-    since = state.watermark.replace(tzinfo=timezone.utc) - ctx.options.safety_window
+    since = watermark.replace(tzinfo=timezone.utc) - ctx.options.safety_window
     where = changed_where(plan.cursor, since, nullable=not plan.column(plan.cursor).notnull)
-    if rowid and state.max_rowid is not None:
-        where += f" OR rowid > {int(state.max_rowid)}"
+    if max_rowid is not None:
+        where += f" OR rowid > {int(max_rowid)}"
     return where
 
 
@@ -342,7 +346,7 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
     for plan, state in items:
         t, key = q(plan.name), convert.key_text(plan.key)
         rowid = has_rowid(ctx, plan)
-        where = changed_rows_where(ctx, plan, state, rowid) or "1"
+        where = changed_rows_where(ctx, plan, state.watermark, state.max_rowid if rowid else None) or "1"
         if rowid:
             last = (f"(SELECT rowid FROM {t} ORDER BY rowid DESC LIMIT 1), "
                     f"(SELECT {key} FROM {t} ORDER BY rowid DESC LIMIT 1), "
@@ -375,7 +379,7 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
     report = TableReport(ctx.source.name, plan.name, "incremental")
     t0 = time.perf_counter()
     top = facts.top
-    where = changed_rows_where(ctx, plan, state, top[0] is not None)
+    where = changed_rows_where(ctx, plan, state.watermark, state.max_rowid if top[0] is not None else None)
     suspect = False
     if state.watermark is not None and state.max_rowid is not None and top[0] is not None:
         # Rows inserted since the last refresh have higher rowids (``where`` reads them),
@@ -425,12 +429,37 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
     else:
         report.seconds = time.perf_counter() - t0
     report.watermark = watermark
-    # The next read asks for the same rows when the watermark and the last rowid stay: keep their digest.
+    # The next read asks for the same rows when the watermark and the last rowid stay: keep their
+    # digest. Else the rows of the next read are digested at the end of the source's pass (``keep_windows``).
     same_read = (copied is None and not suspect and watermark == state.watermark and top[0] == state.max_rowid
                  and not (report.deleted or report.recovered))
     ctx.save(plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid, top=top,
              window_digest=facts.window if same_read else None)
+    if not same_read:
+        _next_window(ctx, plan, watermark, top)
     return report
+
+
+def _next_window(ctx: Context, plan: TablePlan, watermark: datetime | None, top: tuple[int | None, Any]) -> None:
+    """The state just saved gets the digest of the rows its next read asks for (``keep_windows``)."""
+    if watermark is not None:
+        ctx.next_windows.append((len(ctx.states) - 1, plan, changed_rows_where(ctx, plan, watermark, top[0]),
+                                 top[0] is not None))
+
+
+def keep_windows(ctx: Context) -> None:
+    """Digest, in the snapshot just mirrored, the rows the next refresh of each table will ask for,
+    for the tables whose watermark or last rowid moved (one SQLite statement for all): the next
+    refresh skips that read if they are still the same (``window``). Without this, every table
+    re-read its window once more after each change, and after the first copy."""
+    if not ctx.next_windows:
+        return
+    parts = [f"SELECT {i}, {window.rows_sql(plan, where, rowid, 'w.n')} "
+             f"FROM (SELECT {window.matching_sql(plan, where)} AS n) w"
+             for i, plan, where, rowid in ctx.next_windows]
+    for i, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
+        ctx.states[int(i)] = (*ctx.states[int(i)][:-1], window.digest(rows, ctx.key))
+    ctx.next_windows.clear()
 
 
 def apply_stage(ctx: Context, plan: TablePlan, staged: str, previous: datetime | None) -> tuple[int, int, int]:

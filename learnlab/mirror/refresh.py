@@ -295,6 +295,7 @@ def _sync_source(ctx: Context, states: dict[str, TableState], progress: Progress
         out.tables[plan.name] = table
         if progress:
             progress(ProgressEvent(source.name, plan.name, i, len(plans), "done", table))
+    apply.keep_windows(ctx)
     write_states(ctx.con, source.name, ctx.states)
     for line in out.drift:
         table = line.split()[2] if line.startswith(("+ table", "- table")) else line.split()[1].split(".")[0]

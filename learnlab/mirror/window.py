@@ -9,7 +9,10 @@ The facts query (one SQLite statement for every table, see ``apply.table_facts``
 returns, for each table, the rows the read would return, each as its rowid and the exact SQL
 literal of every mirrored column (SQLite's ``quote``, in hex), when there are at most ``ROWS``
 of them. Their keyed digest is kept in the table's state when the refresh ends with the same
-watermark and last rowid, that is when the next read will ask for the same rows. If the next
+watermark and last rowid, that is when the next read will ask for the same rows; when either
+moved (rows were read, or the table was copied), the rows of the next read are digested at the
+end of the refresh, still in its snapshot (``apply.keep_windows``: one SQLite statement for
+those tables). If the next
 refresh finds the same digest, the rows it would re-read are exactly the ones the mirror
 already holds from the last refresh: the read is skipped. Any change shows: a row written
 or committed late enters the range (or changes a value in it), an insert has a higher rowid.
