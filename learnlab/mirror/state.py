@@ -66,7 +66,8 @@ def all_columns_elsewhere(con: Any, source: str, table: str) -> set[str]:
 def state_row(plan: TablePlan, signature: str, report: TableReport, *, forms: int, watermark: datetime | None,
               watermark_id: str | None, refresh_id: str, refreshed_at: datetime,
               top: tuple[int | None, str | None] = (None, None), window_digest: str | None = None) -> tuple:
-    """One ``_mirror_state`` row (written with the others by ``write_states``)."""
+    """One ``_mirror_state`` row (written with the others by ``write_states``); ``window_digest`` comes
+    last (``apply.keep_windows`` replaces it)."""
     return (report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
             plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, top[0], top[1], report.rows,
             refresh_id, refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
