@@ -502,6 +502,34 @@ def test_deletes_anywhere_in_a_large_table_reach_the_mirror(db, settings, tmp_pa
     assert kept == [(5000 - len(gone) + 50 - 4,)]
 
 
+def test_the_oldest_rows_deleted_are_found_by_their_keys_without_counting_key_ranges(db, settings, tmp_path):
+    """A bulk deletion of the oldest rows (expired sessions, pruned usage: the lowest time-ordered
+    keys) is found from the source's smallest key and the keys themselves; deletions elsewhere
+    too still go through the key-range counts."""
+    from learnlab.flows.users import delete_expired_sessions
+
+    populate(db, users=8)  # one session each, expiring a minute apart, ids in creation order
+    conn = raw(settings)
+    _, rows = usage_rows(conn, 3000)
+    run(settings, tmp_path)
+    assert delete_expired_sessions(db, now=T0 + timedelta(days=30, minutes=3)) == 4
+    conn.execute('DELETE FROM "AIUsage" WHERE id IN (SELECT id FROM "AIUsage" ORDER BY id LIMIT 700)')
+    seen: list[str] = []
+    report = run(settings, tmp_path, tracer=lambda sql, p: seen.append(sql))
+    assert (report["Session"].deleted, report["Session"].rows) == (4, 4)
+    assert (report["AIUsage"].deleted, report["AIUsage"].rows) == (700, 8 * 3 + 2300)  # (populate: 3 rows a user)
+    assert not [s for s in seen if s.startswith("WITH b(i, lo, hi)")]
+    equal(settings, tmp_path)
+    # the oldest rows and one in the middle: the key ranges are counted, every deletion found
+    conn.execute('DELETE FROM "AIUsage" WHERE id IN (SELECT id FROM "AIUsage" ORDER BY id LIMIT 5)')
+    conn.execute('DELETE FROM "AIUsage" WHERE id = ?', (rows[1500][0],))
+    seen.clear()
+    report = run(settings, tmp_path, tracer=lambda sql, p: seen.append(sql))
+    assert report["AIUsage"].deleted == 6
+    assert [s for s in seen if s.startswith("WITH b(i, lo, hi)") and '"AIUsage"' in s]
+    equal(settings, tmp_path)
+
+
 def test_wrong_kept_key_groups_are_noticed_and_rebuilt(db, settings, tmp_path):
     """Counts kept in _mirror_groups that no longer match the table (an older file, a bug) cost
     one extra comparison, never a wrong mirror."""

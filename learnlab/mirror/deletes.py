@@ -11,6 +11,8 @@ groups are merged into buckets, and one SQLite statement counts every bucket's k
 through the primary-key index (index seeks and steps, no rows read). Only the buckets whose
 counts differ are compared key by key: deletions spread over the whole table read about
 ``8d`` buckets' keys, not the table's.
+Before the buckets, the oldest rows are tried: a bulk deletion usually removes them, and
+they hold the lowest keys (``_oldest``): found by an index seek and the keys themselves.
 The result: keys to delete, and keys present in the source but missing here (a writer that
 committed after even the safety window), fetched by key. Rows inserted since the last
 refresh have higher rowids and are read by the incremental reader whatever their cursor, so
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from learnlab.db.introspect import quote_identifier as q
+from learnlab.mirror import quality
 from learnlab.mirror.convert import key_text, sql_text
 from learnlab.mirror.plan import TablePlan
 from learnlab.mirror.privacy import hmac_sql
@@ -51,9 +54,36 @@ def target_count(ctx: Any, plan: TablePlan) -> int:
 
 def find(ctx: Any, plan: TablePlan, target_rows: int, source_rows: int, *, every_key: bool = False) -> Differences:
     """``every_key``: compare all keys (the caller suspects rows the counts cannot show)."""
+    if not every_key and bucketed(plan) and target_rows > source_rows:
+        oldest = _oldest(ctx, plan, target_rows - source_rows)
+        if oldest is not None:
+            return oldest
     if not every_key and bucketed(plan) and target_rows:
         return _buckets(ctx, plan, target_rows, max(1, abs(target_rows - source_rows)))
     return _whole(ctx, plan)
+
+
+def _oldest(ctx: Any, plan: TablePlan, d: int) -> Differences | None:
+    """The most common bulk deletion removes the oldest rows (expired sessions, pruned logs), and
+    time-ordered keys (Prisma's ``ulid()``, ``cuid()``, UUIDv7, most app ids) put them at the
+    bottom of the key space: every mirrored key below the source's smallest one (an index seek)
+    is gone. When exactly the ``d`` missing rows lie there, and SQLite confirms by key that none
+    of them exists (whatever the two sides' orderings), they are the deletions: no pass over the
+    keys. Else None: the bucket search finds them."""
+    k, name = q(plan.key[0]), q(plan.name)
+    kind, low = ctx.source.rows(ctx.con, f"SELECT typeof(m), m FROM (SELECT min({k}) AS m FROM {name})")[0]
+    if kind != "text":
+        return None
+    found = ctx.run(f"SELECT t.{k}, t.rowid FROM {name} t WHERE {ctx.mine(plan.name)} AND t.{k} < ? "
+                    f"LIMIT {d + 1}", [low]).fetchall()
+    if len(found) != d:
+        return None
+    keys = [r[0] for r in found]
+    for i in range(0, d, quality.CHUNK):
+        if int(ctx.source.rows(ctx.con, f"SELECT count(*) FROM {name} WHERE "
+                                        f"{quality.key_condition(plan, keys[i:i + quality.CHUNK])}")[0][0]):
+            return None
+    return Differences(gone=keys, gone_rowids=[int(r[1]) for r in found], keys_read=d)
 
 
 def bucketed(plan: TablePlan) -> bool:
