@@ -530,6 +530,26 @@ def test_the_oldest_rows_deleted_are_found_by_their_keys_without_counting_key_ra
     equal(settings, tmp_path)
 
 
+def test_more_oldest_rows_deleted_than_are_checked_by_key_go_through_the_key_ranges(db, settings, tmp_path,
+                                                                                     monkeypatch):
+    from learnlab.mirror import deletes
+
+    monkeypatch.setattr(deletes, "OLDEST_MAX", 50)  # (seen in this process only: in-process refreshes)
+    conn = raw(settings)
+    usage_rows(conn, 500)
+    conn.close()
+    db.close()  # no other SQLite connection in this process during in-process refreshes (see worker)
+    run(settings, tmp_path, in_process=True)
+    conn = raw(settings)
+    conn.execute('DELETE FROM "AIUsage" WHERE id IN (SELECT id FROM "AIUsage" ORDER BY id LIMIT 51)')
+    conn.close()
+    seen: list[str] = []
+    report = run(settings, tmp_path, in_process=True, tracer=lambda sql, p: seen.append(sql))
+    assert report["AIUsage"].deleted == 51
+    assert [s for s in seen if s.startswith("WITH b(i, lo, hi)") and '"AIUsage"' in s]
+    equal(settings, tmp_path)
+
+
 def test_wrong_kept_key_groups_are_noticed_and_rebuilt(db, settings, tmp_path):
     """Counts kept in _mirror_groups that no longer match the table (an older file, a bug) cost
     one extra comparison, never a wrong mirror."""

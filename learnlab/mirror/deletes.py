@@ -36,6 +36,7 @@ from learnlab.mirror.plan import TablePlan
 from learnlab.mirror.privacy import hmac_sql
 
 SAMPLE = 4096
+OLDEST_MAX = 10_000  # more missing rows than this: the buckets (the oldest rows' keys are checked by key)
 OPEN_HI = "x''"  # every text sorts below a BLOB: an open upper bound that is still an index range
 
 
@@ -54,7 +55,7 @@ def target_count(ctx: Any, plan: TablePlan) -> int:
 
 def find(ctx: Any, plan: TablePlan, target_rows: int, source_rows: int, *, every_key: bool = False) -> Differences:
     """``every_key``: compare all keys (the caller suspects rows the counts cannot show)."""
-    if not every_key and bucketed(plan) and target_rows > source_rows:
+    if not every_key and bucketed(plan) and 0 < target_rows - source_rows <= OLDEST_MAX:
         oldest = _oldest(ctx, plan, target_rows - source_rows)
         if oldest is not None:
             return oldest
