@@ -55,13 +55,12 @@ def target_count(ctx: Any, plan: TablePlan) -> int:
 
 def find(ctx: Any, plan: TablePlan, target_rows: int, source_rows: int, *, every_key: bool = False) -> Differences:
     """``every_key``: compare all keys (the caller suspects rows the counts cannot show)."""
-    if not every_key and bucketed(plan) and 0 < target_rows - source_rows <= OLDEST_MAX:
-        oldest = _oldest(ctx, plan, target_rows - source_rows)
-        if oldest is not None:
-            return oldest
-    if not every_key and bucketed(plan) and target_rows:
-        return _buckets(ctx, plan, target_rows, max(1, abs(target_rows - source_rows)))
-    return _whole(ctx, plan)
+    if every_key or not bucketed(plan) or not target_rows:
+        return _whole(ctx, plan)
+    d = target_rows - source_rows
+    if 0 < d <= OLDEST_MAX and (oldest := _oldest(ctx, plan, d)) is not None:
+        return oldest
+    return _buckets(ctx, plan, target_rows, max(1, abs(d)))
 
 
 def _oldest(ctx: Any, plan: TablePlan, d: int) -> Differences | None:
