@@ -23,7 +23,7 @@ with app.setup:
     from learnlab.mirror.bench import PHASES, describe_change, run_bench
 
     # Targets from the mirror's issue: (ratio name, at least / at most, value). They apply to the
-    # issue's scenario (updates only); the "with deletes" ratios are shown for information.
+    # issue's scenario (updates only); the deletion scenarios' ratios are shown for information.
     TARGETS = {
         "mirror first / scanner copy": ("at most", 1.0),
         "dlt first / mirror first": ("at least", 1.0),
@@ -43,13 +43,15 @@ def _():
     own process (peak RSS from the kernel). dlt runs twice: with its pyarrow backend (`dlt`) and with
     connectorx (`dlt-connectorx`, its fastest). `pushdown` is the issue's reference incremental as a floor
     (changed rows read through `sqlite_query`, DELETE + INSERT, none of the mirror's guarantees), on a copy
-    of the mirror's first refresh. Then two scenarios, one after the other on the same targets:
+    of the mirror's first refresh. Then three scenarios, one after the other on the same targets:
 
     - **incremental**: a fraction of the rows is updated (spread over the table), as in the issue's
       targets; the mirror and dlt refresh.
     - **incremental with deletes**: a twentieth of that fraction is deleted and as many rows inserted; the
       mirror and dlt refresh again (dlt's `updatedAt` cursor sees the inserts, never the deletions). This
       mirror refresh also replays the previous one's changes (`--watch` does that between ticks).
+    - **incremental, oldest deleted**: a twentieth of that fraction is deleted, the oldest rows (as a
+      retention job does); the mirror finds them by their keys, dlt's cursor sees nothing.
 
     Large sizes take minutes: 2,000,000 rows build a 1.4 GB source.
     """)

@@ -14,11 +14,12 @@ from learnlab.mirror.bench import format_results, run_bench
 pytestmark = pytest.mark.slow
 
 
+OLDEST = "incremental, oldest deleted"
 PHASES = {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
-          ("mirror", "incremental with deletes"), ("scanner", "full copy"),
-          ("pushdown", "incremental"), ("pushdown", "incremental with deletes"),
+          ("mirror", "incremental with deletes"), ("mirror", OLDEST), ("scanner", "full copy"),
+          ("pushdown", "incremental"), ("pushdown", "incremental with deletes"), ("pushdown", OLDEST),
           *{(dlt, phase) for dlt in ("dlt", "dlt-connectorx") for phase in ("first load", "incremental",
-                                                                           "incremental with deletes")}}
+                                                                           "incremental with deletes", OLDEST)}}
 
 
 def test_bench_reports_every_contender(tmp_path):
@@ -48,6 +49,11 @@ def test_bench_reports_every_contender(tmp_path):
     assert with_deletes["deleted"] == deletes["deleted"] > 0
     assert with_deletes["inserted"] == deletes["inserted"] == deletes["deleted"]
     assert with_deletes["rows_mirrored"] == 3000
+    # Then the oldest rows deleted (a retention job): the mirror sees them, dlt's cursor nothing.
+    oldest_change = results["changes"][OLDEST]
+    oldest = by[("mirror", OLDEST)]["detail"]
+    assert oldest["deleted"] == oldest_change["deleted"] > 0 and oldest["inserted"] == oldest["updated"] == 0
+    assert oldest["rows_mirrored"] == 3000 - oldest_change["deleted"]
     # As `learnlab mirror` does, each refresh prepared the next once published (timed apart): the
     # updates were replayed onto the other file then, not by the refresh with deletes.
     assert incremental["then_prepared_rows"] == updates["updated"] and with_deletes["replayed"] == 0
@@ -59,17 +65,21 @@ def test_bench_reports_every_contender(tmp_path):
         assert by[(dlt, "first load")]["rows"] == 3000
         assert by[(dlt, "incremental")]["rows"] == updates["updated"]
         assert by[(dlt, "incremental with deletes")]["detail"]["rows_in_target"] == 3000 + deletes["inserted"]
+        assert by[(dlt, OLDEST)]["rows"] == 0
+        assert by[(dlt, OLDEST)]["detail"]["rows_in_target"] == 3000 + deletes["inserted"]
     assert set(results["ratios"]) >= {"mirror first / scanner copy", "mirror first / mirror incremental",
                                       "dlt incremental / mirror incremental",
                                       "dlt-connectorx first / mirror first",
                                       "dlt-connectorx incremental / mirror incremental",
                                       "mirror first / mirror incremental with deletes",
-                                      "dlt incremental with deletes / mirror incremental with deletes"}
+                                      "dlt incremental with deletes / mirror incremental with deletes",
+                                      f"mirror first / mirror {OLDEST}", f"dlt {OLDEST} / mirror {OLDEST}"}
     assert json.loads((tmp_path / "b.json").read_text())["rows"] == 3000
     text = format_results(results)
     assert "mirror" in text and "scanner" in text and "dlt" in text and "peak RSS" in text
     assert f"incremental: {updates['updated']} updated;" in text
     assert f"incremental with deletes: {deletes['deleted']} deleted, {deletes['inserted']} inserted" in text
+    assert f"{OLDEST}: {oldest_change['deleted']} deleted" in text
 
 
 def test_the_pushdown_floor_needs_the_mirrors_first_copy(tmp_path):

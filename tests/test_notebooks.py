@@ -42,17 +42,19 @@ def test_benchmark_notebook_measures_every_contender_and_the_ratios(env, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(out.read_text())
     phases = {(m["contender"], m["phase"]) for m in results["measures"]}
+    oldest = "incremental, oldest deleted"
     assert phases == {("mirror", "first refresh"), ("mirror", "no change"), ("mirror", "incremental"),
-                      ("mirror", "incremental with deletes"), ("scanner", "full copy"),
-                      ("pushdown", "incremental"), ("pushdown", "incremental with deletes"),
+                      ("mirror", "incremental with deletes"), ("mirror", oldest), ("scanner", "full copy"),
+                      ("pushdown", "incremental"), ("pushdown", "incremental with deletes"), ("pushdown", oldest),
                       *{(dlt, phase) for dlt in ("dlt", "dlt-connectorx")
-                        for phase in ("first load", "incremental", "incremental with deletes")}}
+                        for phase in ("first load", "incremental", "incremental with deletes", oldest)}}
     mirror = {m["phase"]: m["detail"] for m in results["measures"] if m["contender"] == "mirror"}
     updates, deletes = results["changes"]["incremental"], results["changes"]["incremental with deletes"]
     assert mirror["incremental"]["updated"] == updates["updated"] > 0
     assert mirror["incremental"]["deleted"] == 0 and mirror["incremental"]["inserted"] == 0
     assert mirror["incremental with deletes"]["deleted"] == deletes["deleted"] > 0
     assert mirror["incremental with deletes"]["inserted"] == deletes["inserted"] > 0
+    assert mirror[oldest]["deleted"] == results["changes"][oldest]["deleted"] > 0
     assert all(m["seconds"] > 0 and m["peak_rss_mb"] > 0 for m in results["measures"])
     assert {"mirror first / scanner copy", "dlt incremental / mirror incremental",
             "dlt incremental with deletes / mirror incremental with deletes"} <= set(results["ratios"])

@@ -17,7 +17,7 @@
    - pushdown: the issue's reference incremental as a floor (``phase_pushdown``), on a copy of
      the mirror's first refresh: only the changed-rows read and DELETE + INSERT, none of the
      mirror's guarantees (deletions, data quality, readers never blocked, the report).
-3. Two change scenarios, one after the other, on the same mirror and dlt targets:
+3. Three change scenarios, one after the other, on the same mirror and dlt targets:
    - ``incremental``: ``changed`` of the rows updated (spread over the table, fresh
      ``updatedAt``), updates only, as the issue's reference measurements are (dlt's merge and an
      ``updatedAt > watermark`` read); the mirror's incremental refresh, then dlt's incremental load;
@@ -25,7 +25,10 @@
      as many rows inserted; the mirror's refresh, then dlt's load (its cursor sees the inserts
      only, never the deletions). The previous refresh's changes were already replayed onto the
      file this one writes (``then_prepared_seconds`` of the previous phase); it re-reads the rows
-     updated within its safety window (they compare unchanged).
+     updated within its safety window (they compare unchanged);
+   - ``incremental, oldest deleted``: a twentieth of ``changed`` deleted, the oldest rows (the
+     lowest ids, as a retention job deletes); the mirror finds them by their keys, dlt's cursor
+     sees nothing. The mirror again re-reads the rows at its watermark (inside the window).
    The ``incremental`` phase runs ``repeat`` times per contender (default 3), each from the
    contender's files as they were before it (copied back, untimed): the median is reported.
 4. A table of times, rows/s, peak RSS and ratios; optionally JSON.
@@ -181,6 +184,19 @@ def delete_insert_source(path: Path, fraction: float) -> dict:
     return {"updated": 0, "deleted": deleted, "inserted": inserted, "seconds": time.perf_counter() - t0}
 
 
+def delete_oldest_source(path: Path, fraction: float) -> dict:
+    """Delete ``fraction`` of the rows, the oldest (the lowest ids): what a retention job does."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    rows = conn.execute('SELECT count(*) FROM "AIUsage"').fetchone()[0]
+    t0 = time.perf_counter()
+    conn.execute("BEGIN")
+    deleted = conn.execute('DELETE FROM "AIUsage" WHERE id IN (SELECT id FROM "AIUsage" ORDER BY id LIMIT ?)',
+                           (max(1, round(rows * fraction)),)).rowcount
+    conn.execute("COMMIT")
+    conn.close()
+    return {"updated": 0, "deleted": deleted, "inserted": 0, "seconds": time.perf_counter() - t0}
+
+
 def describe_change(change: dict) -> str:
     """``20001 updated`` or ``999 deleted, 999 inserted``."""
     return ", ".join(f"{change[k]} {k}" for k in ("updated", "deleted", "inserted") if change[k]) or "nothing"
@@ -323,6 +339,7 @@ def phase_dlt_connectorx(args: dict) -> dict:
 PHASES = {"mirror": phase_mirror, "scanner": phase_scanner, "dlt": phase_dlt, "dlt-connectorx": phase_dlt_connectorx,
           "pushdown": phase_pushdown}
 DLT = ("dlt", "dlt-connectorx")  # dlt's pyarrow backend, and its fastest (connectorx)
+OLDEST = "incremental, oldest deleted"
 
 
 def _run_phase(name: str, args: dict) -> tuple[dict, float]:
@@ -455,10 +472,12 @@ def run_bench(rows: int = 200_000, changed: float = 0.01, folder: Path | None = 
             measure(name, "first load", args)
         # 1. The issue's scenario: `changed` of the rows updated, nothing deleted (dlt could not see it).
         # 2. Then a twentieth of that deleted and as many inserted (dlt's cursor sees the inserts only).
+        # 3. Then a twentieth of it deleted, the oldest rows (a retention job; dlt's cursor sees nothing).
         refreshed = {"mirror": mirror_args, "pushdown": pushdown_args, **dlts}
         changes = {}
         for phase, change in (("incremental", lambda: update_source(source, changed)),
-                              ("incremental with deletes", lambda: delete_insert_source(source, changed / 20))):
+                              ("incremental with deletes", lambda: delete_insert_source(source, changed / 20)),
+                              (OLDEST, lambda: delete_oldest_source(source, changed / 20))):
             changes[phase] = change()
             log(f"source: {describe_change(changes[phase])}")
             for name, args in refreshed.items():
@@ -491,11 +510,10 @@ def _ratios(measures: list[Measure]) -> dict:
         ratio(f"{name} incremental / mirror incremental", (name, "incremental"), ("mirror", "incremental"))
     ratio("pushdown incremental / mirror incremental", ("pushdown", "incremental"), ("mirror", "incremental"))
     ratio("scanner copy / pushdown incremental", ("scanner", "full copy"), ("pushdown", "incremental"))
-    mirror_deletes = ("mirror", "incremental with deletes")
-    ratio("mirror first / mirror incremental with deletes", ("mirror", "first refresh"), mirror_deletes)
-    for name in DLT:
-        ratio(f"{name} incremental with deletes / mirror incremental with deletes", (name, "incremental with deletes"),
-              mirror_deletes)
+    for phase in ("incremental with deletes", OLDEST):
+        ratio(f"mirror first / mirror {phase}", ("mirror", "first refresh"), ("mirror", phase))
+        for name in DLT:
+            ratio(f"{name} {phase} / mirror {phase}", (name, phase), ("mirror", phase))
     return out
 
 

@@ -206,7 +206,8 @@ def bench_mirror(
                                                                "the full-size run)."),
     changed: float = typer.Option(0.01, "--changed", min=0.0001, max=0.5,
                                   help="Fraction of rows updated before the incremental refresh (a twentieth of it "
-                                       "is then deleted and inserted for the second scenario)."),
+                                       "is then deleted and inserted for the second scenario, and the oldest twentieth "
+                                       "deleted for the third)."),
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where to build the files (default: a temp folder)."),
     contenders: str = typer.Option("mirror,scanner,dlt,dlt-connectorx,pushdown", "--contenders",
                                    help="Comma-separated: mirror, scanner, dlt (pyarrow backend), dlt-connectorx, "
