@@ -354,9 +354,8 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
         else:
             last = "NULL, NULL, NULL"
         # The changed rows, counted up to a few (how many matter only for ``window``).
-        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, (SELECT count(*) FROM {t}), w.n, "
-                     f"{window.rows_sql(plan, where, rowid, 'w.n')} "
-                     f"FROM (SELECT {window.matching_sql(plan, where)} AS n) w")
+        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, (SELECT count(*) FROM {t}), "
+                     f"{window.select_sql(plan, where, rowid)}")
     out: dict[str, Facts] = {}
     for name, rowid, top_id, top_key, at_max, n, matching, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
         plan = next(p for p, _ in items if p.name == name)
@@ -454,10 +453,8 @@ def keep_windows(ctx: Context) -> None:
     re-read its window once more after each change, and after the first copy."""
     if not ctx.next_windows:
         return
-    parts = [f"SELECT {i}, {window.rows_sql(plan, where, rowid, 'w.n')} "
-             f"FROM (SELECT {window.matching_sql(plan, where)} AS n) w"
-             for i, plan, where, rowid in ctx.next_windows]
-    for i, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
+    parts = [f"SELECT {i}, {window.select_sql(plan, where, rowid)}" for i, plan, where, rowid in ctx.next_windows]
+    for i, _matching, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
         ctx.states[int(i)] = (*ctx.states[int(i)][:-1], window.digest(rows, ctx.key))
     ctx.next_windows.clear()
 

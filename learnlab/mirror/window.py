@@ -12,9 +12,8 @@ of them. Their keyed digest is kept in the table's state when the refresh ends w
 watermark and last rowid, that is when the next read will ask for the same rows; when either
 moved (rows were read, or the table was copied), the rows of the next read are digested at the
 end of the refresh, still in its snapshot (``apply.keep_windows``: one SQLite statement for
-those tables). If the next
-refresh finds the same digest, the rows it would re-read are exactly the ones the mirror
-already holds from the last refresh: the read is skipped. Any change shows: a row written
+those tables). If the next refresh finds the same digest, the rows it would re-read are exactly
+the ones the mirror already holds from the last refresh: the read is skipped. Any change shows: a row written
 or committed late enters the range (or changes a value in it), an insert has a higher rowid.
 Deletions are found by the counts, as always.
 """
@@ -30,6 +29,12 @@ from learnlab.db.introspect import quote_identifier as q
 from learnlab.mirror.plan import TablePlan
 
 ROWS = 64  # beyond this many rows in the window, the read happens anyway
+
+
+def select_sql(plan: TablePlan, where: str, rowid: bool) -> str:
+    """The tail of a SQLite SELECT giving two columns: how many rows ``where`` selects (up to
+    ``ROWS + 1``) and their literals for ``digest`` (NULL past ``ROWS``)."""
+    return f"w.n, {rows_sql(plan, where, rowid, 'w.n')} FROM (SELECT {matching_sql(plan, where)} AS n) w"
 
 
 def matching_sql(plan: TablePlan, where: str) -> str:
