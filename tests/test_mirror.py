@@ -502,6 +502,40 @@ def test_deletes_anywhere_in_a_large_table_reach_the_mirror(db, settings, tmp_pa
     assert kept == [(5000 - len(gone) + 50 - 4,)]
 
 
+def test_a_busy_table_is_counted_during_its_apply_and_deletions_among_many_changes_are_found(db, settings,
+                                                                                             tmp_path):
+    conn = raw(settings)
+    user, rows = usage_rows(conn, 400)
+    run(settings, tmp_path)
+    # More rows changed than the window's digest takes: the table is read for sure, and its
+    # count (which finds deletions) is computed by the apply's statement instead of the facts query.
+    later = format_datetime(T0 + timedelta(days=2))
+    conn.executemany('UPDATE "AIUsage" SET "tokensUsed" = 7, "updatedAt" = ? WHERE id = ?',
+                     [(later, r[0]) for r in rows[100:200]])
+    conn.executemany('DELETE FROM "AIUsage" WHERE id = ?', [(rows[i][0],) for i in (3, 50, 250, 390)])
+    seen: list[str] = []
+    report = run(settings, tmp_path, tracer=lambda sql, p: seen.append(sql))
+    usage = report["AIUsage"]
+    assert (usage.updated, usage.inserted, usage.deleted, usage.rows) == (100, 0, 4, 396)
+    facts = next(s for s in seen if s.startswith("SELECT 'AIUsage'"))
+    assert 'CASE WHEN w.n <= 64 THEN (SELECT count(*) FROM "AIUsage") END' in facts
+    assert seen.count('SELECT count(*) AS n FROM "AIUsage"') == 1
+    equal(settings, tmp_path)
+    # A row written a day later moves the watermark past the busy rows; then a deletion: the
+    # refresh reads at most a window's rows, and the facts query counts (and finds it).
+    day = T0 + timedelta(days=3)
+    conn.execute('INSERT INTO "AIUsage" (id, "userId", prompt, "usageMonth", "updatedAt") VALUES (?, ?, ?, ?, ?)',
+                 (new_ulid(day), user, "p", "2024-05", format_datetime(day)))
+    assert run(settings, tmp_path)["AIUsage"].inserted == 1
+    conn.execute('DELETE FROM "AIUsage" WHERE id = ?', (rows[10][0],))
+    seen.clear()
+    report = run(settings, tmp_path, tracer=lambda sql, p: seen.append(sql))
+    usage = report["AIUsage"]
+    assert (usage.inserted, usage.deleted, usage.updated, usage.rows) == (0, 1, 0, 396)
+    assert 'SELECT count(*) AS n FROM "AIUsage"' not in seen
+    equal(settings, tmp_path)
+
+
 def test_the_oldest_rows_deleted_are_found_by_their_keys_without_counting_key_ranges(db, settings, tmp_path):
     """A bulk deletion of the oldest rows (expired sessions, pruned usage: the lowest time-ordered
     keys) is found from the source's smallest key and the keys themselves; deletions elsewhere

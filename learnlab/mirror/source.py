@@ -104,6 +104,16 @@ class Source:
         rows = self.rows(con, sql)
         return rows[0][0] if rows else None
 
+    @property
+    def counts_in_duckdb(self) -> bool:
+        """Whether ``count_relation`` works: a DuckDB statement of the refresh can then count a
+        table of the source in the snapshot, alongside its own work."""
+        return False
+
+    def count_relation(self, table: str) -> str:
+        """A DuckDB ``FROM`` item giving the table's row count (column ``n``) in the snapshot."""
+        raise NotImplementedError
+
     def has_rowid(self, con: Any, table: str) -> bool:
         """False for WITHOUT ROWID tables. Asked, not tried: a failing statement would abort
         the refresh's DuckDB transaction."""
@@ -254,6 +264,15 @@ class SqliteSource(Source):
     def relations(self, con: Any, sql: str) -> Iterator[str]:
         self.trace(sql)
         yield self.fragment(sql)
+
+    @property
+    def counts_in_duckdb(self) -> bool:
+        return True
+
+    def count_relation(self, table: str) -> str:
+        sql = f"SELECT count(*) AS n FROM {q(table)}"
+        self.trace(sql)
+        return f"(SELECT CAST(n AS BIGINT) AS n FROM {self.fragment(sql)})"
 
     def rows(self, con: Any, sql: str) -> list[tuple]:
         self.trace(sql)
