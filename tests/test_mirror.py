@@ -139,7 +139,9 @@ def test_the_fast_utc_cast_gives_what_the_offset_aware_cast_gives():
     texts = ["2024-05-06T07:08:09.123Z", "2024-05-06T07:08:09.123+00:00", "2024-05-06 07:08:09",
              "2024-05-06 07:08:09.123", "2024-05-06T09:08:09.123+02:00", "2024-05-06T02:08:09-05:00",
              "2024-05-06 09:08+02", "2024-05-06T09:08:09+0200", "2024-05-06 07:08:09.123456789+00:00",
-             "2024-05-06", "2024-13-01T00:00:00Z", "infinity", "-infinity", "epoch", "1714979289123", "junk Z"]
+             "2024-05-06", "2024-13-01T00:00:00Z", "infinity", "-infinity", "epoch", "1714979289123", "junk Z",
+             # Prisma's shape (29 characters, +00:00), taken by the direct cast: still exact, still checked
+             "2024-13-45T99:99:99.999+00:00", " 2024-05-06T07:08:09.12+00:00", "2024-05-06T07:08:09.000+00:00"]
     got = con.execute(f"SELECT t, {datetime_expr('t')}, CASE WHEN t >= '0' AND t < ':' AND contains(t, '-') "
                       "THEN TRY_CAST(t AS TIMESTAMPTZ)::TIMESTAMP END FROM unnest(?::VARCHAR[]) u(t)",
                       [texts]).fetchall()
@@ -152,7 +154,9 @@ def test_the_fast_utc_cast_gives_what_the_offset_aware_cast_gives():
     assert by_text["2024-05-06 07:08:09.123456789+00:00"].microsecond == 123456
     assert by_text["2024-05-06T07:08:09.123Z"] == datetime(2024, 5, 6, 7, 8, 9, 123000)
     assert by_text["1714979289123"] == datetime(2024, 5, 6, 7, 8, 9, 123000)  # (ms)
-    assert [by_text[t] for t in ("2024-13-01T00:00:00Z", "infinity", "-infinity", "epoch", "junk Z")] == [None] * 5
+    assert [by_text[t] for t in ("2024-13-01T00:00:00Z", "infinity", "-infinity", "epoch", "junk Z",
+                                 "2024-13-45T99:99:99.999+00:00", " 2024-05-06T07:08:09.12+00:00")] == [None] * 7
+    assert by_text["2024-05-06T07:08:09.000+00:00"] == datetime(2024, 5, 6, 7, 8, 9)
 
 
 def test_every_stored_datetime_form_converts_to_one_utc_timestamp(db, settings, tmp_path):
