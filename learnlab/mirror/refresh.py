@@ -249,8 +249,9 @@ def _sync_source(ctx: Context, states: dict[str, TableState], progress: Progress
     source = ctx.source
     t0 = time.perf_counter()
     out = SourceReport(source.name, source.path, snapshot_at=source.snapshot_at, pull=source.pull_report)
-    ctx.shared = frozenset(r[0] for r in ctx.run("SELECT DISTINCT table_name FROM _mirror_state WHERE source <> ?",
-                                                 [source.name]).fetchall())
+    # (the book's own columns: the state view would parse every state's JSON body for this)
+    ctx.shared = frozenset(r[0] for r in ctx.run(
+        f"SELECT DISTINCT table_name FROM {book.TABLE} WHERE kind = 'state' AND source <> ?", [source.name]).fetchall())
     plans, out.excluded = make_plans(source.schema(), ctx.options,
                                      {t: s.embedding_dim for t, s in states.items()})
     plans = [_with_dim(ctx, p) for p in plans]
