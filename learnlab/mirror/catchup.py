@@ -44,19 +44,17 @@ class CatchUpFailed(MirrorError):
     generation: Path | None = None
 
 
-def _last_refresh(con: Any) -> str | None:
-    row = con.execute(f"SELECT max(refresh_id) FROM {book.TABLE} WHERE kind = 'refresh'").fetchone()
-    return row[0] if row else None
-
-
 def pending(con: Any) -> list[str] | None:
     """The published refresh (attached as ``PUB``) this file lacks, as a list (empty when it
     lacks none); ``None`` when it cannot be replayed (the caller copies the published file)."""
-    mine = _last_refresh(con)
-    if con.execute(f"SELECT value FROM {PUB}._mirror_meta WHERE key = 'format'").fetchone() != (book.FORMAT,):
+    mine, published_format, log = con.execute(
+        f"SELECT (SELECT max(refresh_id) FROM {book.TABLE} WHERE kind = 'refresh'), "
+        f"(SELECT value FROM {PUB}._mirror_meta WHERE key = 'format'), "
+        f"(SELECT list(DISTINCT refresh_id ORDER BY refresh_id) FROM {PUB}.{book.TABLE} WHERE kind = 'refresh')"
+    ).fetchone()
+    if published_format != book.FORMAT:
         return None  # the published file is in an older format (this one was converted): copy it
-    log = [r[0] for r in con.execute(f"SELECT DISTINCT refresh_id FROM {PUB}.{book.TABLE} WHERE kind = 'refresh' "
-                                     "ORDER BY 1").fetchall()]
+    log = log or []
     if mine is None:
         return None if log else []
     if mine not in log:

@@ -84,10 +84,20 @@ def setup_connection(con: Any) -> None:
 
 
 def create_internal_tables(con: Any) -> None:
+    """The bookkeeping tables, and the book in the current format. A file whose format note is
+    current already has them all (the note is written last): then one query. (A new internal
+    table therefore comes with a new ``book.FORMAT``.)"""
+    import duckdb
+
+    try:
+        row = con.execute("SELECT value FROM _mirror_meta WHERE key = 'format'").fetchone()
+    except duckdb.CatalogException:  # a new file
+        row = None
+    if row is not None and row[0] == book.FORMAT:
+        return
     for ddl in INTERNAL_DDL:
         con.execute(ddl)
     con.execute("DROP SCHEMA IF EXISTS _learnlab_delta CASCADE")  # (where older refreshes kept changed rows)
-    row = con.execute("SELECT value FROM _mirror_meta WHERE key = 'format'").fetchone()
     if row is None or row[0] != book.FORMAT:
         book.create(con)
         con.execute("DELETE FROM _mirror_meta WHERE key = 'format'")
