@@ -281,6 +281,40 @@ def test_a_quiet_table_skips_its_safety_window_until_a_row_in_it_changes(db, set
     equal(settings, tmp_path)
 
 
+def test_a_busy_refresh_leaves_out_the_last_windows_rows_only_while_they_are_unchanged(db, settings, tmp_path):
+    """Many rows changed elsewhere: the rows the last refresh left in the window are not read again
+    when their digest (by rowid, every value) is the kept one; a value rewritten under the same
+    cursor among them is still read."""
+    conn = raw(settings)
+    _user, rows = usage_rows(conn, 300)  # a minute apart: the last row alone is inside the window
+
+    def busy(first: int, day: int) -> None:  # 100 rows updated, a minute apart, a day later
+        conn.executemany('UPDATE "AIUsage" SET "tokensUsed" = ?, "updatedAt" = ? WHERE id = ?',
+                         [(day, format_datetime(T0 + timedelta(days=day, minutes=i)), r[0])
+                          for i, r in enumerate(rows[first:first + 100])])
+
+    run(settings, tmp_path)
+    busy(0, 1)
+    seen: list[str] = []
+    report = run(settings, tmp_path, tracer=lambda sql, p: seen.append(sql))
+    assert (report["AIUsage"].read, report["AIUsage"].updated) == (100, 100)
+    stage = next(s for s in seen if s.startswith('SELECT "id" AS "id"') and 'FROM "AIUsage"' in s)
+    assert stage.endswith("AND rowid NOT IN (300)")  # the last row, left in the window by the first copy
+    equal(settings, tmp_path)
+    # Again, and the row now alone in the window (rows[99]) is rewritten under its cursor, as a
+    # second write in the same millisecond would: it is read (and updated) with the others.
+    busy(150, 2)
+    conn.execute('UPDATE "AIUsage" SET prompt = ? WHERE id = ?', ("same-ms", rows[99][0]))
+    report = run(settings, tmp_path)
+    assert (report["AIUsage"].read, report["AIUsage"].updated) == (101, 101)
+    assert query(tmp_path, 'SELECT prompt FROM "AIUsage" WHERE id = ?', [rows[99][0]]) == [("same-ms",)]
+    equal(settings, tmp_path)
+    # Unchanged, it is left out again.
+    busy(0, 3)
+    assert run(settings, tmp_path)["AIUsage"].read == 100
+    equal(settings, tmp_path)
+
+
 def test_a_quiet_refresh_in_a_fresh_process_does_not_load_arrow(db, settings, tmp_path):
     """A one-shot `learnlab mirror` pays its imports: bookkeeping rows go in as literals, so a
     refresh that reads nothing never imports pyarrow.dataset (~70 ms)."""

@@ -15,6 +15,7 @@ table has what it needs, and never reach a committed table.
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -326,6 +327,8 @@ class Facts:
     target_rows: int
     changed: bool                       # does the changed-rows predicate match anything?
     window: str | None = None           # digest of the rows it matches, if few (``window``)
+    window_rowids: list[int] | None = None  # their rowids
+    kept: bool = False                  # the last window's rows are as the last refresh left them
 
 
 def changed_rows_where(ctx: Context, plan: TablePlan, watermark: datetime | None, max_rowid: int | None) -> str:
@@ -360,15 +363,20 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
         count = f"(SELECT count(*) FROM {t})"
         if ctx.source.counts_in_duckdb:
             count = f"CASE WHEN w.n <= {window.ROWS} THEN {count} END"
+        # The last window's rows as they are now (``window``: left out of the read if unchanged).
+        kept = window.kept_sql(plan, state.window_rowids) if rowid and state.window_rowids else "NULL"
         # The changed rows, counted up to a few (how many matter only for ``window``).
-        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, {count}, "
+        parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, {count}, {kept}, "
                      f"{window.select_sql(plan, where, rowid)}")
     out: dict[str, Facts] = {}
-    for name, rowid, top_id, top_key, at_max, n, matching, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
+    states = {p.name: st for p, st in items}
+    for name, rowid, top_id, top_key, at_max, n, kept, matching, rows in ctx.source.rows(
+            ctx.con, " UNION ALL ".join(parts)):
         plan = next(p for p, _ in items if p.name == name)
         top = (int(top_id) if top_id is not None else 0, _keep_key(ctx, plan, top_key)) if int(rowid) else (None, None)
         out[name] = Facts(top, _keep_key(ctx, plan, at_max), None if n is None else int(n), 0, int(matching) > 0,
-                          window.digest(rows, ctx.key))
+                          window.digest(rows, ctx.key), window.rowids(rows) if int(rowid) else None,
+                          kept is not None and window.digest(kept, ctx.key) == states[name].window_digest)
     counts = " UNION ALL ".join(f"SELECT {sql_text(p.name)}, count(*) FROM {q(p.name)} WHERE {ctx.mine(p.name)}"
                                 for p, _ in items)
     for name, n in ctx.run(counts).fetchall():
@@ -400,6 +408,9 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
             suspect = True
     # The rows the read would return are the ones the last refresh left (``window``): nothing to read.
     unchanged = facts.window is not None and facts.window == state.window_digest and not suspect
+    if facts.kept and not suspect and where:
+        # Other rows changed, not the last window's: those are not read again (``window``).
+        where = f"({where}) AND rowid NOT IN ({', '.join(str(int(i)) for i in state.window_rowids)})"
     staged, report.read = (stage(ctx, plan, where, facts.target_rows) if facts.changed and not unchanged
                            else (STAGE, 0))
     counted = None
@@ -446,7 +457,8 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
     same_read = (copied is None and not suspect and watermark == state.watermark and top[0] == state.max_rowid
                  and not (report.deleted or report.recovered))
     ctx.save(plan, state.signature, report, forms=forms, watermark=watermark, watermark_id=wid, top=top,
-             window_digest=facts.window if same_read else None)
+             window_digest=facts.window if same_read else None,
+             window_rowids=facts.window_rowids if same_read else None)
     if not same_read:
         _next_window(ctx, plan, watermark, top)
     return report
@@ -467,8 +479,11 @@ def keep_windows(ctx: Context) -> None:
     if not ctx.next_windows:
         return
     parts = [f"SELECT {i}, {window.select_sql(plan, where, rowid)}" for i, plan, where, rowid in ctx.next_windows]
+    has_rowid = {i: rowid for i, _plan, _where, rowid in ctx.next_windows}
     for i, _matching, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
-        ctx.states[int(i)] = (*ctx.states[int(i)][:-1], window.digest(rows, ctx.key))
+        ids = window.rowids(rows) if has_rowid[int(i)] else None
+        ctx.states[int(i)] = (*ctx.states[int(i)][:-2], window.digest(rows, ctx.key),
+                              json.dumps(ids) if ids is not None else None)
     ctx.next_windows.clear()
 
 

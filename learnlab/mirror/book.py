@@ -23,7 +23,7 @@ from learnlab.mirror.convert import sql_text
 TABLE = "_mirror_book"
 COLUMNS = ("kind", "source", "table_name", "refresh_id", "body")
 DDL = f"CREATE TABLE IF NOT EXISTS {TABLE} (kind VARCHAR, source VARCHAR, table_name VARCHAR, refresh_id VARCHAR, body VARCHAR)"
-FORMAT = "3"  # 2: the book; 3: _mirror_state.window_digest
+FORMAT = "4"  # 2: the book; 3: _mirror_state.window_digest; 4: _mirror_state.window_rowids
 
 # view: (kind, its columns and types)
 VIEWS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
@@ -33,7 +33,8 @@ VIEWS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
         ("embedding_dim", "INTEGER"), ("forms", "BIGINT"), ("watermark", "TIMESTAMP"), ("watermark_id", "VARCHAR"),
         ("max_rowid", "BIGINT"), ("top_key", "VARCHAR"), ("rows", "BIGINT"), ("refresh_id", "VARCHAR"),
         ("refreshed_at", "TIMESTAMP"), ("seconds", "DOUBLE"), ("inserted", "BIGINT"), ("updated", "BIGINT"),
-        ("deleted", "BIGINT"), ("late", "BIGINT"), ("recovered", "BIGINT"), ("window_digest", "VARCHAR"))),
+        ("deleted", "BIGINT"), ("late", "BIGINT"), ("recovered", "BIGINT"), ("window_digest", "VARCHAR"),
+        ("window_rowids", "VARCHAR"))),
     "_mirror_refresh": ("refresh", (
         ("refresh_id", "VARCHAR"), ("source", "VARCHAR"), ("started_at", "TIMESTAMP"), ("snapshot_at", "TIMESTAMP"),
         ("seconds", "DOUBLE"), ("pull_bytes", "BIGINT"), ("pull_seconds", "DOUBLE"), ("pull_changed", "BOOLEAN"),

@@ -37,6 +37,7 @@ class TableState:
     rows: int
     refresh_id: str | None = None
     window_digest: str | None = None  # of the rows the next incremental read would re-read (``window``)
+    window_rowids: list[int] | None = None  # their rowids
 
     @classmethod
     def from_row(cls, row: tuple) -> "TableState":
@@ -46,7 +47,8 @@ class TableState:
         return cls(d["source"], d["table_name"], d["mode"], tuple(json.loads(d["key_columns"] or "[]")),
                    d["cursor_column"], d["signature"], cols, d["embedding_dim"], int(d["forms"] or 0),
                    d["watermark"], d["watermark_id"], d["max_rowid"], d["top_key"], int(d["rows"] or 0),
-                   d["refresh_id"], d.get("window_digest"))
+                   d["refresh_id"], d.get("window_digest"),
+                   json.loads(d["window_rowids"]) if d.get("window_rowids") else None)
 
 
 def load_states(con: Any, source: str) -> dict[str, TableState]:
@@ -65,13 +67,14 @@ def all_columns_elsewhere(con: Any, source: str, table: str) -> set[str]:
 
 def state_row(plan: TablePlan, signature: str, report: TableReport, *, forms: int, watermark: datetime | None,
               watermark_id: str | None, refresh_id: str, refreshed_at: datetime,
-              top: tuple[int | None, str | None] = (None, None), window_digest: str | None = None) -> tuple:
-    """One ``_mirror_state`` row (written with the others by ``write_states``); ``window_digest`` comes
-    last (``apply.keep_windows`` replaces it)."""
+              top: tuple[int | None, str | None] = (None, None), window_digest: str | None = None,
+              window_rowids: list[int] | None = None) -> tuple:
+    """One ``_mirror_state`` row (written with the others by ``write_states``); ``window_digest`` and
+    ``window_rowids`` come last (``apply.keep_windows`` replaces them)."""
     return (report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
             plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, top[0], top[1], report.rows,
             refresh_id, refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
-            report.recovered, window_digest)
+            report.recovered, window_digest, json.dumps(window_rowids) if window_rowids is not None else None)
 
 
 def write_states(con: Any, source: str, rows: list[tuple]) -> None:
