@@ -47,13 +47,12 @@ class CatchUpFailed(MirrorError):
 def pending(con: Any) -> list[str] | None:
     """The published refresh (attached as ``PUB``) this file lacks, as a list (empty when it
     lacks none); ``None`` when it cannot be replayed (the caller copies the published file)."""
-    mine, published_format, log = con.execute(
+    if con.execute(f"SELECT value FROM {PUB}._mirror_meta WHERE key = 'format'").fetchone() != (book.FORMAT,):
+        return None  # the published file is in an older format (this one was converted): copy it
+    mine, log = con.execute(
         f"SELECT (SELECT max(refresh_id) FROM {book.TABLE} WHERE kind = 'refresh'), "
-        f"(SELECT value FROM {PUB}._mirror_meta WHERE key = 'format'), "
         f"(SELECT list(DISTINCT refresh_id ORDER BY refresh_id) FROM {PUB}.{book.TABLE} WHERE kind = 'refresh')"
     ).fetchone()
-    if published_format != book.FORMAT:
-        return None  # the published file is in an older format (this one was converted): copy it
     log = log or []
     if mine is None:
         return None if log else []
