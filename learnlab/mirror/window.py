@@ -53,17 +53,20 @@ def rows_sql(plan: TablePlan, where: str, rowid: bool, matching: str) -> str:
     """A SQLite scalar: a JSON array with one array of literals per row ``where`` selects, when
     ``matching`` (``matching_sql``'s value) is at most ``ROWS``; else NULL (a busy table's rows are
     not read for nothing)."""
-    # hex: text that is not UTF-8 stays exact and cannot fail the reader.
+    return f"CASE WHEN {matching} <= {ROWS} THEN {_literals(plan, where, rowid)} END"
+
+
+def _literals(plan: TablePlan, where: str, rowid: bool) -> str:
+    """A SQLite scalar: a JSON array with one array per row ``where`` selects: its rowid (if
+    ``rowid``), then the exact literal of each mirrored column (hex: text that is not UTF-8 stays
+    exact and cannot fail the reader)."""
     literals = ", ".join([*(["rowid"] if rowid else []), *(f"hex(quote({q(c.name)}))" for c in plan.mirrored)])
-    return (f"CASE WHEN {matching} <= {ROWS} THEN (SELECT json_group_array(r) FROM (SELECT json_array({literals}) "
-            f"AS r FROM {q(plan.name)} WHERE {where})) END")
+    return f"(SELECT json_group_array(r) FROM (SELECT json_array({literals}) AS r FROM {q(plan.name)} WHERE {where}))"
 
 
 def kept_sql(plan: TablePlan, rowids: list[int]) -> str:
-    """A SQLite scalar: the literals (as ``rows_sql`` gives them) of the rows with these rowids now."""
-    literals = ", ".join(["rowid", *(f"hex(quote({q(c.name)}))" for c in plan.mirrored)])
-    return (f"(SELECT json_group_array(r) FROM (SELECT json_array({literals}) AS r FROM {q(plan.name)} "
-            f"WHERE rowid IN ({', '.join(str(int(i)) for i in rowids)})))")
+    """A SQLite scalar: the rows with these rowids now, as ``rows_sql`` gives them (for ``digest``)."""
+    return _literals(plan, f"rowid IN ({', '.join(str(int(i)) for i in rowids)})", True)
 
 
 def rowids(value: Any) -> list[int] | None:
