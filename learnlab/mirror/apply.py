@@ -369,14 +369,14 @@ def table_facts(ctx: Context, items: list[tuple[TablePlan, TableState]]) -> dict
         parts.append(f"SELECT {sql_text(plan.name)}, {int(rowid)}, {last}, {count}, {kept}, "
                      f"{window.select_sql(plan, where, rowid)}")
     out: dict[str, Facts] = {}
-    states = {p.name: st for p, st in items}
+    by_name = {p.name: (p, st) for p, st in items}
     for name, rowid, top_id, top_key, at_max, n, kept, matching, rows in ctx.source.rows(
             ctx.con, " UNION ALL ".join(parts)):
-        plan = next(p for p, _ in items if p.name == name)
+        plan, state = by_name[name]
         top = (int(top_id) if top_id is not None else 0, _keep_key(ctx, plan, top_key)) if int(rowid) else (None, None)
         out[name] = Facts(top, _keep_key(ctx, plan, at_max), None if n is None else int(n), 0, int(matching) > 0,
                           window.digest(rows, ctx.key), window.rowids(rows) if int(rowid) else None,
-                          kept is not None and window.digest(kept, ctx.key) == states[name].window_digest)
+                          kept is not None and window.digest(kept, ctx.key) == state.window_digest)
     counts = " UNION ALL ".join(f"SELECT {sql_text(p.name)}, count(*) FROM {q(p.name)} WHERE {ctx.mine(p.name)}"
                                 for p, _ in items)
     for name, n in ctx.run(counts).fetchall():
@@ -410,7 +410,7 @@ def incremental(ctx: Context, plan: TablePlan, state: TableState, facts: Facts,
     unchanged = facts.window is not None and facts.window == state.window_digest and not suspect
     if facts.kept and not suspect and where:
         # Other rows changed, not the last window's: those are not read again (``window``).
-        where = f"({where}) AND rowid NOT IN ({', '.join(str(int(i)) for i in state.window_rowids)})"
+        where = window.leave_out(where, state.window_rowids)
     staged, report.read = (stage(ctx, plan, where, facts.target_rows) if facts.changed and not unchanged
                            else (STAGE, 0))
     counted = None

@@ -66,7 +66,16 @@ def _literals(plan: TablePlan, where: str, rowid: bool) -> str:
 
 def kept_sql(plan: TablePlan, rowids: list[int]) -> str:
     """A SQLite scalar: the rows with these rowids now, as ``rows_sql`` gives them (for ``digest``)."""
-    return _literals(plan, f"rowid IN ({', '.join(str(int(i)) for i in rowids)})", True)
+    return _literals(plan, f"rowid IN ({_ids(rowids)})", True)
+
+
+def leave_out(where: str, rowids: list[int]) -> str:
+    """``where`` without the rows of these rowids (the kept window's, found unchanged)."""
+    return f"({where}) AND rowid NOT IN ({_ids(rowids)})"
+
+
+def _ids(rowids: list[int]) -> str:
+    return ", ".join(str(int(i)) for i in rowids)
 
 
 def rowids(value: Any) -> list[int] | None:
