@@ -15,7 +15,6 @@ table has what it needs, and never reach a committed table.
 
 from __future__ import annotations
 
-import json
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from learnlab.mirror.plan import MirrorOptions, TablePlan
 from learnlab.mirror.privacy import hmac_hex
 from learnlab.mirror.report import TableReport
 from learnlab.mirror.source import Source
-from learnlab.mirror.state import TableState, all_columns_elsewhere, state_row
+from learnlab.mirror.state import TableState, all_columns_elsewhere, state_row, with_window
 
 STAGE = "_learnlab_stage"
 OPS = "_learnlab_ops"
@@ -481,9 +480,8 @@ def keep_windows(ctx: Context) -> None:
     parts = [f"SELECT {i}, {window.select_sql(plan, where, rowid)}" for i, plan, where, rowid in ctx.next_windows]
     has_rowid = {i: rowid for i, _plan, _where, rowid in ctx.next_windows}
     for i, _matching, rows in ctx.source.rows(ctx.con, " UNION ALL ".join(parts)):
-        ids = window.rowids(rows) if has_rowid[int(i)] else None
-        ctx.states[int(i)] = (*ctx.states[int(i)][:-2], window.digest(rows, ctx.key),
-                              json.dumps(ids) if ids is not None else None)
+        ctx.states[int(i)] = with_window(ctx.states[int(i)], window.digest(rows, ctx.key),
+                                         window.rowids(rows) if has_rowid[int(i)] else None)
     ctx.next_windows.clear()
 
 

@@ -69,12 +69,18 @@ def state_row(plan: TablePlan, signature: str, report: TableReport, *, forms: in
               watermark_id: str | None, refresh_id: str, refreshed_at: datetime,
               top: tuple[int | None, str | None] = (None, None), window_digest: str | None = None,
               window_rowids: list[int] | None = None) -> tuple:
-    """One ``_mirror_state`` row (written with the others by ``write_states``); ``window_digest`` and
-    ``window_rowids`` come last (``apply.keep_windows`` replaces them)."""
-    return (report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
-            plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, top[0], top[1], report.rows,
-            refresh_id, refreshed_at, report.seconds, report.inserted, report.updated, report.deleted, report.late,
-            report.recovered, window_digest, json.dumps(window_rowids) if window_rowids is not None else None)
+    """One ``_mirror_state`` row (written with the others by ``write_states``); the window's digest
+    and rowids come last (``with_window`` replaces them)."""
+    return with_window((report.source, plan.name, plan.mode, json.dumps(list(plan.key)), plan.cursor, signature,
+                        plan.columns_json(), plan.embedding_dim, forms, watermark, watermark_id, top[0], top[1],
+                        report.rows, refresh_id, refreshed_at, report.seconds, report.inserted, report.updated,
+                        report.deleted, report.late, report.recovered), window_digest, window_rowids)
+
+
+def with_window(row: tuple, digest: str | None, rowids: list[int] | None) -> tuple:
+    """``row`` (a ``state_row`` without its last two values, or with them) with this window."""
+    head = row[:len(COLUMNS) - 2]
+    return (*head, digest, json.dumps(rowids) if rowids is not None else None)
 
 
 def write_states(con: Any, source: str, rows: list[tuple]) -> None:
