@@ -243,21 +243,24 @@ def test_small_writes_run_on_one_thread_and_the_setting_comes_back():
 def test_warming_reads_a_big_tables_keys_meanwhile_and_never_outlives_the_body(tmp_path):
     """While SQLite reads a big table's changed rows, a second connection reads the mirrored keys
     and cursor into DuckDB's buffer pool (the pass over them that follows is then warm), not the
-    other columns; small tables are left alone; a failing read only leaves the cache cold; the
-    reading thread is stopped and joined when the body ends, however early."""
+    other columns; small tables are left alone; a read naming a table wrongly is a bug, raised;
+    the reading thread is stopped and joined when the body ends, however early. The connection
+    is the writer's (an in-memory DuckDB with the generation ATTACHed): the second connection
+    must read the generation's table, not look for it in the in-memory database."""
     import threading
     import time
 
     from learnlab.db.encoding import utcnow
     from learnlab.mirror.plan import TablePlan
     from learnlab.mirror.source import SqliteSource
+    from learnlab.mirror.target import _open_writable
 
     path = tmp_path / "m.duckdb"
     rows = apply.ROW_GROUP_ROWS * 2
     with duckdb.connect(str(path)) as con:
         con.execute(f"CREATE TABLE t AS SELECT uuid()::VARCHAR AS id, TIMESTAMP '2024-01-01' + to_seconds(i) "
                     f"AS updatedAt, 'src' AS _source, repeat(i::VARCHAR, 40) AS body FROM range({rows}) r(i)")
-    con = duckdb.connect(str(path))
+    con = _open_writable(path)
     ctx = apply.Context(con, SqliteSource("src", tmp_path / "op.db"), MirrorOptions(), b"k", "fp", "r", utcnow())
     plan = TablePlan("t", (), ("id",), "updatedAt")
 
@@ -276,8 +279,9 @@ def test_warming_reads_a_big_tables_keys_meanwhile_and_never_outlives_the_body(t
     assert warmed >= rows * 16  # the keys (random 128-bit uuids, however compressed) are in memory...
     con.execute("SELECT max(body) FROM t").fetchall()
     assert cached() - before - warmed >= rows * 80  # ...the bodies were not
-    with apply.warming(ctx, TablePlan("no_such_table", (), ("id",), "updatedAt"), rows):
-        time.sleep(0.1)
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        with apply.warming(ctx, TablePlan("no_such_table", (), ("id",), "updatedAt"), rows):
+            time.sleep(0.1)
     with apply.warming(ctx, plan, rows):
         pass  # SQLite done at once: the reading is stopped, not waited for
     assert not [t for t in threading.enumerate() if t.name == "learnlab-warm-keys"]

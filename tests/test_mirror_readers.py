@@ -138,8 +138,47 @@ def test_prepare_next_leaves_the_file_the_link_just_left_to_late_readers(db, set
     mirror.refresh(settings, target.path)
     mirror.refresh(settings, target.path)
     opened: list[float] = []
-    real = target_mod._try_open_writable
-    monkeypatch.setattr(target_mod, "_try_open_writable", lambda gen: opened.append(time.time()) or real(gen))
+    real = target_mod._open_writable
+    monkeypatch.setattr(target_mod, "_open_writable", lambda gen: opened.append(time.time()) or real(gen))
     swapped = os.lstat(target.path).st_mtime
     assert target.prepare_next() == 0
     assert opened and opened[0] - swapped >= READER_GRACE
+
+
+def test_the_writer_takes_a_generation_no_one_holds_and_lets_go_of_it_before_its_instance_closes(tmp_path):
+    """The writer's connection is an in-memory DuckDB with the generation ATTACHed: it refuses a
+    file another process or a connection of this one has open (the refresh then takes another
+    generation), spills beside the file, and once the file is closed readers can open it while
+    the instance (and the refresh's memory) is still being given back."""
+    import duckdb
+
+    from learnlab.mirror.target import Writer, _open_writable
+
+    gen = tmp_path / "gen-000001.duckdb"
+    with duckdb.connect(str(gen)) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS a")
+    reader = duckdb.connect(str(gen), read_only=True)
+    assert _open_writable(gen) is None  # held in this process
+    reader.close()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], "
+                               "read_only=True); print('held', flush=True); time.sleep(60)", str(gen)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert _open_writable(gen) is None  # held by another process
+    finally:
+        holder.kill()
+        holder.wait()
+    con = _open_writable(gen)
+    assert con is not None
+    assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == f"{gen}.tmp"
+    con.execute("INSERT INTO t VALUES (2)")  # (the generation is the connection's database)
+    writer = Writer(con, gen, [])
+    writer.close_file()
+    with duckdb.connect(str(gen), read_only=True) as after:
+        assert after.execute("SELECT sum(a) FROM t").fetchone()[0] == 3
+    writer.close(later=True)
+    import threading
+
+    for thread in [t for t in threading.enumerate() if t.name == "learnlab-close-writer"]:
+        thread.join()

@@ -64,6 +64,14 @@ class Context:
     shared: frozenset[str] | None = None
     # (index in ``states``, plan, where, has rowids) of the tables whose next read asks for other rows (``keep_windows``)
     next_windows: list = field(default_factory=list)
+    _database: str | None = field(default=None, repr=False)
+
+    @property
+    def database(self) -> str:
+        """The DuckDB catalog the mirrored tables are in (the generation the writer ATTACHed)."""
+        if self._database is None:
+            self._database = self.con.execute("SELECT current_database()").fetchone()[0]
+        return self._database
 
     def save(self, plan: TablePlan, signature: str, report: TableReport, **kw: Any) -> None:
         self.states.append(state_row(plan, signature, report, refresh_id=self.refresh_id,
@@ -184,7 +192,7 @@ def warming(ctx: Context, plan: TablePlan, rows: int) -> Iterator[None]:
     first pass over the keys just after opening the file would read them from the file (2M
     keys: ``apply_stage``'s pass takes 52 ms cold, 26 ms warm). Only for tables of more than a
     row group (``rows``: mirrored rows). Reads committed data (its own transaction); an error
-    only leaves the cache cold. Stopped and joined when the body ends: it never delays the
+    only leaves the cache cold, unless it names a table or column wrongly (a bug: raised). Stopped and joined when the body ends: it never delays the
     refresh nor outlives the body. Enter it after any ``SET threads`` (which waits for running
     queries)."""
     if rows < ROW_GROUP_ROWS:
@@ -192,15 +200,22 @@ def warming(ctx: Context, plan: TablePlan, rows: int) -> Iterator[None]:
         return
     import threading
 
+    import duckdb
+
+    # (a cursor is a new connection to the same DuckDB: it has not run the writer's USE)
+    table = f"{q(ctx.database)}.main.{q(plan.name)}"
     cursor = ctx.con.cursor()
-    sql = f"SELECT {', '.join(f'max({q(c)})' for c in _probed(plan))} FROM {q(plan.name)} WHERE {ctx.mine(plan.name)}"
+    sql = f"SELECT {', '.join(f'max({q(c)})' for c in _probed(plan))} FROM {table} WHERE {ctx.mine(plan.name)}"
     if ctx.tracer is not None:
         ctx.tracer(sql, None)
+    failed: list[BaseException] = []
 
     def warm() -> None:
         try:
             cursor.execute(sql).fetchall()
-        except Exception:  # a cold cache is only slower
+        except (duckdb.CatalogException, duckdb.BinderException) as exc:  # a bug: said below
+            failed.append(exc)
+        except Exception:  # interrupted, or out of memory: a cold cache is only slower
             pass
 
     thread = threading.Thread(target=warm, name="learnlab-warm-keys", daemon=True)
@@ -212,6 +227,8 @@ def warming(ctx: Context, plan: TablePlan, rows: int) -> Iterator[None]:
             cursor.interrupt()
         thread.join()
         cursor.close()
+    if failed:
+        raise failed[0]
 
 
 def _probed(plan: TablePlan) -> list[str]:
