@@ -1030,6 +1030,62 @@ def test_prepare_next_replays_the_published_refresh_ahead_of_the_next_one(db, se
     assert compare(settings.database_path, target.path) == []
 
 
+def test_a_prepared_generation_is_taken_on_the_published_note_and_a_stale_note_is_not_trusted(db, settings, tmp_path,
+                                                                                          monkeypatch):
+    """Each publication first notes which refresh the generation it publishes holds. A generation
+    already at that refresh (prepared) is then written without reading the published file; a
+    note about another file (a crash before the link moved) or about another refresh is not
+    trusted: the published file is read, and the mirror stays exact either way."""
+    import json
+
+    from learnlab.mirror import catchup
+    from learnlab.mirror.target import NOTE, DuckDBTarget
+
+    populate(db, users=3)
+    db.close()  # no other SQLite connection in this process during in-process refreshes (see worker)
+    target = DuckDBTarget(duck(tmp_path))
+    consulted: list[int] = []
+    real = catchup.pending
+    monkeypatch.setattr(catchup, "pending", lambda con: consulted.append(1) or real(con))
+    days = iter(range(500, 600))
+
+    def refresh_after_a_change() -> mirror.RefreshReport:
+        conn = raw(settings)
+        conn.execute('UPDATE "User" SET name = ?, "updatedAt" = ? WHERE id = (SELECT min(id) FROM "User")',
+                     ["renamed", format_datetime(T0 + timedelta(days=next(days)))])
+        conn.close()
+        report = run(settings, tmp_path, in_process=True)
+        assert report["User"].updated == 1
+        return report
+
+    first = run(settings, tmp_path, in_process=True)
+    note = target.folder / NOTE
+    assert json.loads(note.read_text())["generation"] == first.generation.name
+    assert json.loads(note.read_text())["refresh"] == first.refresh_id
+    target.prepare_next()
+    second = refresh_after_a_change()
+    assert consulted == [] and second.replayed == 0
+    assert json.loads(note.read_text())["refresh"] == second.refresh_id
+    assert target.prepare_next() == 1 and consulted == [1]  # the other generation was behind: read
+    equal(settings, tmp_path)
+
+    consulted.clear()  # a note about the generation the next refresh writes (a crash before the link moved)
+    next_gen = next(g for g in target.generations() if g != target.published())
+    note.write_text(json.dumps({**json.loads(note.read_text()), "generation": next_gen.name}))
+    refresh_after_a_change()
+    assert consulted == [1]
+    equal(settings, tmp_path)
+
+    target.prepare_next()  # a note about the published file, naming another refresh
+    consulted.clear()
+    note.write_text(json.dumps({**json.loads(note.read_text()), "refresh": "01AAAAAAAAAAAAAAAAAAAAAAAA"}))
+    refresh_after_a_change()
+    assert consulted == [1]
+    note.write_text("not json")
+    refresh_after_a_change()
+    equal(settings, tmp_path)
+
+
 def test_cli_mirror_refresh_status_and_errors(db, settings, tmp_path, monkeypatch):
     populate(db, users=2)
     monkeypatch.setenv("DATABASE_URL", f"file:{settings.database_path}")

@@ -44,13 +44,21 @@ class CatchUpFailed(MirrorError):
     generation: Path | None = None
 
 
+LAST_REFRESH = f"(SELECT max(refresh_id) FROM {book.TABLE} WHERE kind = 'refresh')"
+
+
+def last_refresh(con: Any) -> str | None:
+    """The last refresh this file holds (None: none yet)."""
+    return con.execute(f"SELECT {LAST_REFRESH}").fetchone()[0]
+
+
 def pending(con: Any) -> list[str] | None:
     """The published refresh (attached as ``PUB``) this file lacks, as a list (empty when it
     lacks none); ``None`` when it cannot be replayed (the caller copies the published file)."""
     if con.execute(f"SELECT value FROM {PUB}._mirror_meta WHERE key = 'format'").fetchone() != (book.FORMAT,):
         return None  # the published file is in an older format (this one was converted): copy it
     mine, log = con.execute(
-        f"SELECT (SELECT max(refresh_id) FROM {book.TABLE} WHERE kind = 'refresh'), "
+        f"SELECT {LAST_REFRESH}, "
         f"(SELECT list(DISTINCT refresh_id ORDER BY refresh_id) FROM {PUB}.{book.TABLE} WHERE kind = 'refresh')"
     ).fetchone()
     log = log or []
