@@ -192,9 +192,9 @@ def warming(ctx: Context, plan: TablePlan, rows: int) -> Iterator[None]:
     first pass over the keys just after opening the file would read them from the file (2M
     keys: ``apply_stage``'s pass takes 52 ms cold, 26 ms warm). Only for tables of more than a
     row group (``rows``: mirrored rows). Reads committed data (its own transaction); an error
-    only leaves the cache cold, unless it names a table or column wrongly (a bug: raised). Stopped and joined when the body ends: it never delays the
-    refresh nor outlives the body. Enter it after any ``SET threads`` (which waits for running
-    queries)."""
+    only leaves the cache cold, unless it names a table or column wrongly (a bug: raised).
+    Stopped and joined when the body ends: it never delays the refresh nor outlives the body.
+    Enter it after any ``SET threads`` (which waits for running queries)."""
     if rows < ROW_GROUP_ROWS:
         yield
         return

@@ -324,11 +324,15 @@ class DuckDBTarget:
         trusted while it names the generation the link points to: the writer never writes the
         published generation, and every publication writes its note first, so a note naming it
         was written for it (a crash before the link moved leaves a note naming another file).
-        Without the note (or with a stale one) the published file is ATTACHed and read instead."""
+        Without the note (or with a stale one) the published file is ATTACHed and read instead,
+        so a note that cannot be written (a full disk) costs the next refresh ~8 ms, nothing else."""
         note = self.folder / NOTE
         tmp = note.with_name(f"{NOTE}.{os.getpid()}.tmp")  # (a crash's is cleaned up: ``_clean_temporaries``)
-        tmp.write_text(json.dumps({"generation": gen.name, "refresh": refresh_id, "format": book.FORMAT}))
-        os.replace(tmp, note)
+        try:
+            tmp.write_text(json.dumps({"generation": gen.name, "refresh": refresh_id, "format": book.FORMAT}))
+            os.replace(tmp, note)
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
     def _noted_refresh(self, published: Path | None) -> str | None:
         """The refresh the published generation holds, from the note, if the note is about it."""
