@@ -1086,6 +1086,29 @@ def test_a_prepared_generation_is_taken_on_the_published_note_and_a_stale_note_i
     equal(settings, tmp_path)
 
 
+def test_adopting_a_plain_mirror_file_forgets_the_publication_note(db, settings, tmp_path):
+    """A mirror left as a plain file (an older layout) becomes generation 1; a publication note
+    naming that generation was about another file, and goes."""
+    import shutil
+
+    from learnlab.mirror.target import NOTE, DuckDBTarget
+
+    populate(db, users=2)
+    target = DuckDBTarget(duck(tmp_path))
+    run(settings, tmp_path)
+    run(settings, tmp_path)  # published: generation 2; the note names it
+    plain = tmp_path / "plain.duckdb"
+    shutil.copyfile(target.published(), plain)
+    target.path.unlink()
+    os.replace(plain, target.path)
+    (target.folder / NOTE).write_text(json.dumps({**json.loads((target.folder / NOTE).read_text()),
+                                                  "generation": "gen-000001.duckdb"}))
+    target._adopt_plain_file()
+    assert target.published().name == "gen-000001.duckdb" and not (target.folder / NOTE).exists()
+    run(settings, tmp_path)
+    equal(settings, tmp_path)
+
+
 def test_cli_mirror_refresh_status_and_errors(db, settings, tmp_path, monkeypatch):
     populate(db, users=2)
     monkeypatch.setenv("DATABASE_URL", f"file:{settings.database_path}")

@@ -150,6 +150,8 @@ def test_the_writer_takes_a_generation_no_one_holds_and_lets_go_of_it_before_its
     file another process or a connection of this one has open (the refresh then takes another
     generation), spills beside the file, and once the file is closed readers can open it while
     the instance (and the refresh's memory) is still being given back."""
+    import threading
+
     import duckdb
 
     from learnlab.mirror.target import Writer, _open_writable
@@ -178,7 +180,5 @@ def test_the_writer_takes_a_generation_no_one_holds_and_lets_go_of_it_before_its
     with duckdb.connect(str(gen), read_only=True) as after:
         assert after.execute("SELECT sum(a) FROM t").fetchone()[0] == 3
     writer.close(later=True)
-    import threading
-
     for thread in [t for t in threading.enumerate() if t.name == "learnlab-close-writer"]:
         thread.join()

@@ -166,6 +166,7 @@ class DuckDBTarget:
                               "--duckdb path (LEARNLAB_DUCKDB)")
         self.folder.mkdir(exist_ok=True)
         gen = self.folder / "gen-000001.duckdb"
+        (self.folder / NOTE).unlink(missing_ok=True)  # (it may name the file being replaced)
         os.replace(self.path, gen)
         self._link(gen)
 
