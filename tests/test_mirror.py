@@ -1109,6 +1109,34 @@ def test_adopting_a_plain_mirror_file_forgets_the_publication_note(db, settings,
     equal(settings, tmp_path)
 
 
+def test_a_refresh_through_the_worker_returns_before_the_child_has_exited(db, settings, tmp_path, monkeypatch):
+    """``refresh()`` reads SQLite from a child process (``worker``); once the child reports, the
+    refresh is published and the child only gives its memory back and exits: it is reaped on a
+    thread, not waited for before the report is returned. A failed child is waited for (its exit
+    is part of the error)."""
+    import subprocess
+    import threading
+
+    waits: list[str] = []
+    real = subprocess.Popen.wait
+
+    def wait(self, *args, **kwargs):
+        waits.append(threading.current_thread().name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", wait)
+    populate(db, users=1)
+    assert mirror.refresh(settings, duck(tmp_path))["User"].inserted == 1
+    for thread in [t for t in threading.enumerate() if t.name == "learnlab-worker-exit"]:
+        thread.join()
+    assert waits == ["learnlab-worker-exit"]
+    equal(settings, tmp_path)
+    waits.clear()
+    with pytest.raises(MirrorError, match="does not exist"):
+        mirror.refresh(tmp_path / "missing.db", duck(tmp_path))
+    assert waits == [threading.current_thread().name]
+
+
 def test_cli_mirror_refresh_status_and_errors(db, settings, tmp_path, monkeypatch):
     populate(db, users=2)
     monkeypatch.setenv("DATABASE_URL", f"file:{settings.database_path}")

@@ -10,7 +10,9 @@ closed the file, and another process could then reset the WAL under it (seen her
 default; the CLI, which opens the source only through the mirror, refreshes in-process.
 
 The protocol: one pickled request on the child's stdin; length-prefixed pickled messages
-(progress events, traced statements, then the report or the error) on a private pipe.
+(progress events, traced statements, then the report or the error) on a private pipe. With the
+report the refresh is published: the caller gets it at once, and the child, which then only
+gives its memory back and exits, is reaped on a thread.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -65,7 +68,12 @@ def run(request: dict, progress: Any = None, tracer: Any = None) -> Any:
                     tracer(message[1], message[2])
                 elif kind in ("done", "error"):
                     result = message
-        child.wait()
+        if result is not None and result[0] == "done":
+            # Published: the child only gives its memory back and exits (~35 ms at 2M rows); it
+            # is reaped meanwhile, on a thread, instead of before the report is returned.
+            threading.Thread(target=child.wait, name="learnlab-worker-exit", daemon=True).start()
+        else:
+            child.wait()
     except BaseException:
         # Ctrl-C (or a failing callback): the child's uncommitted refresh is simply discarded.
         child.terminate()
