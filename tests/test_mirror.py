@@ -1137,6 +1137,39 @@ def test_a_refresh_through_the_worker_returns_before_the_child_has_exited(db, se
     assert waits == [threading.current_thread().name]
 
 
+def test_generations_are_written_in_duckdbs_newest_storage_format_and_older_ones_upgraded(db, settings, tmp_path,
+                                                                                      monkeypatch):
+    """DuckDB still writes v1.0.0's format by default; the mirror writes the newest one (smaller,
+    cheaper to write). A generation written in an older format is upgraded by its next refresh,
+    and stays readable and exact throughout."""
+    from learnlab.mirror import target as target_mod
+    from learnlab.mirror.target import DuckDBTarget
+
+    def version(gen: Path) -> str:
+        with duckdb.connect(str(gen), read_only=True) as con:
+            return con.execute("SELECT tags['storage_version'] FROM duckdb_databases() "
+                               "WHERE database_name = current_database()").fetchone()[0]
+
+    newest = tmp_path / "newest.duckdb"
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{newest}' AS n (STORAGE_VERSION 'latest')")
+        con.execute("CREATE TABLE n.t AS SELECT 1 AS x")
+    newest_version = version(newest)
+    assert newest_version != "v1.0.0+"
+    populate(db, users=2)
+    db.close()  # no other SQLite connection in this process during in-process refreshes (see worker)
+    target = DuckDBTarget(duck(tmp_path))
+    monkeypatch.setattr(target_mod, "STORAGE_VERSION", "v1.0.0")  # as DuckDB's default, or an older learnlab
+    first = run(settings, tmp_path, in_process=True)
+    assert version(first.generation) == "v1.0.0+"
+    monkeypatch.undo()
+    for _ in range(2):
+        report = run(settings, tmp_path, in_process=True)
+        assert version(report.generation) == newest_version
+    assert {version(g) for g in target.generations()} == {newest_version}
+    equal(settings, tmp_path)
+
+
 def test_cli_mirror_refresh_status_and_errors(db, settings, tmp_path, monkeypatch):
     populate(db, users=2)
     monkeypatch.setenv("DATABASE_URL", f"file:{settings.database_path}")
